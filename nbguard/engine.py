@@ -1,0 +1,442 @@
+"""The engine: one pass over a notebook, every rule fed from it.
+
+For each cell in file order:
+
+1. the cell's code is classified and parsed once (:mod:`nbguard.ipysyntax`);
+2. text rules see the raw source, markdown, outputs and metadata;
+3. shell and magic rules see every ``!``/``%``/``%%bash`` line;
+4. one walk over the cell's syntax tree hands calls and nodes to the rules,
+   then binds the cell's imports and assignments into the notebook-wide
+   :class:`~nbguard.analysis.Scope`, so later cells resolve earlier values.
+
+Then findings are suppressed, filtered, de-duplicated, masked and located in the
+raw file. Rules never print and never see the config's filtering.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .analysis import CallSite, Scope
+from .config import Config
+from .ipysyntax import CellCode, LineMagic, ShellCommand, analyse_cell
+from .mask import mask_line
+from .model import SENSITIVE_CATEGORIES, Finding, Severity
+from .notebook import Cell, Notebook, Text
+from .rules.base import Rule, all_rules, matches
+
+SNIPPET_MAX = 240
+
+# Calls whose string argument is a shell command line.
+_SHELL_CALLS = {
+    "os.system": 0, "os.popen": 0, "subprocess.getoutput": 0, "subprocess.getstatusoutput": 0,
+    "commands.getoutput": 0,
+}
+_SUBPROCESS = ("subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+               "subprocess.Popen")
+
+
+@dataclass
+class RawFinding:
+    rule: type[Rule]
+    cell: int
+    where: str
+    output: int | None
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    severity: Severity
+    sensitive: bool
+    text: "TextView"
+
+
+class TextView:
+    """A text as the rules see it, with offset -> (line, column) mapping."""
+
+    __slots__ = ("kind", "text", "label", "source", "_starts", "_lines")
+
+    def __init__(self, kind: str, text: str, label: str = "", source: Text | None = None) -> None:
+        self.kind = kind  # code | markdown | raw | output | metadata
+        self.text = text
+        self.label = label  # output: mime/stream name; metadata: dotted key path
+        self.source = source
+        self._starts: list[int] | None = None
+        self._lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return self._lines
+
+    def pos(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        if self._starts is None:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._starts = starts
+        ln = bisect.bisect_right(self._starts, offset) - 1
+        return ln + 1, offset - self._starts[ln] + 1
+
+
+class CellContext:
+    """What a rule gets: where it is, the notebook-wide scope, and ``report``."""
+
+    def __init__(self, run: "NotebookRun", cell: Cell | None, view: TextView,
+                 where: str = "source", output: int | None = None) -> None:
+        self.run = run
+        self.cell = cell
+        self.view = view
+        self.where = where
+        self.output = output
+        self.scope = run.scope
+        self.code: CellCode | None = None
+        self._py_lines: list[str] | None = None
+
+    @property
+    def notebook(self) -> Notebook:
+        return self.run.nb
+
+    @property
+    def config(self) -> Config:
+        return self.run.config
+
+    def report(self, rule: Rule, span: tuple[int, int, int, int], message: str, *,
+               severity: Severity | None = None, sensitive: bool | None = None) -> None:
+        line, col, end_line, end_col = span
+        self.run.raw.append(RawFinding(
+            type(rule), self.cell.index if self.cell else -1, self.where, self.output,
+            line, col, end_line, end_col, message, severity or rule.severity,
+            rule.category in SENSITIVE_CATEGORIES if sensitive is None else sensitive, self.view))
+
+    def report_node(self, rule: Rule, node: ast.AST, message: str, **kw) -> None:
+        self.report(rule, self.node_span(node), message, **kw)
+
+    def report_offsets(self, rule: Rule, start: int, end: int, message: str, **kw) -> None:
+        l1, c1 = self.view.pos(start)
+        l2, c2 = self.view.pos(max(start, end))
+        self.report(rule, (l1, c1, l2, c2), message, **kw)
+
+    def node_span(self, node: ast.AST) -> tuple[int, int, int, int]:
+        line = getattr(node, "lineno", 1)
+        end_line = getattr(node, "end_lineno", None) or line
+        col = _char_col(self._py_line(line), getattr(node, "col_offset", 0))
+        end_col = _char_col(self._py_line(end_line), getattr(node, "end_col_offset", None) or 0)
+        if end_line == line and end_col <= col:
+            end_col = col + 1
+        return line, col + 1, end_line, end_col + 1
+
+    def _py_line(self, line: int) -> str:
+        if self._py_lines is None:
+            src = self.code.python_source if self.code and self.code.tree is not None else self.view.text
+            self._py_lines = src.split("\n")
+        lines = self._py_lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def shell_span(self, cmd: ShellCommand, start: int = 0, end: int | None = None) -> tuple[int, int, int, int]:
+        return cmd.span(start, len(cmd.text) if end is None else end)
+
+    def magic_span(self, magic: LineMagic) -> tuple[int, int, int, int]:
+        return magic.line, magic.col, magic.line, magic.col + max(1, len(magic.args))
+
+
+def _char_col(line: str, byte_col: int) -> int:
+    if line.isascii():
+        return byte_col
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+class RuleSet:
+    """Rule instances grouped by the hooks they implement."""
+
+    def __init__(self, rules: Iterable[type[Rule]], config: Config) -> None:
+        self.rules = [r(config) for r in rules]
+        self.call = [r for r in self.rules if "check_call" in r.hooks()]
+        self.shell = [r for r in self.rules if "check_shell" in r.hooks()]
+        self.magic = [r for r in self.rules if "check_magic" in r.hooks()]
+        self.node: dict[type, list[Rule]] = {}
+        for r in self.rules:
+            if "check_node" in r.hooks():
+                for t in r.nodes:
+                    self.node.setdefault(t, []).append(r)
+        self.text: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            if "check_text" in r.hooks():
+                for kind in r.texts:
+                    self.text.setdefault(kind, []).append(r)
+
+    @classmethod
+    def for_config(cls, config: Config) -> "RuleSet":
+        return cls([r for r in all_rules().values() if config.rule_enabled(r)], config)
+
+
+class NotebookRun:
+    def __init__(self, nb: Notebook, config: Config, ruleset: RuleSet) -> None:
+        self.nb = nb
+        self.config = config
+        self.rules = ruleset
+        self.scope = Scope()
+        self.raw: list[RawFinding] = []
+
+    # -- walking ---------------------------------------------------------------
+    def run(self) -> list[RawFinding]:
+        rules = self.rules
+        for cell in self.nb.cells:
+            self.scope.cell = cell.index
+            if cell.cell_type == "code":
+                self._code_cell(cell)
+            elif cell.cell_type in ("markdown", "raw"):
+                self._texts(cell, [Text(cell.cell_type, cell.source, cell.json_path, cell.source_is_list)],
+                            "source", None, cell.cell_type)
+            if self.config.outputs:
+                for out in cell.outputs:
+                    self._texts(cell, out.texts, "output", out.index, "output")
+            if rules.text.get("metadata"):
+                self._texts(cell, cell.metadata_texts, "metadata", None, "metadata")
+        if rules.text.get("metadata"):
+            self._texts(None, self.nb.metadata_texts, "metadata", None, "metadata")
+        return self.raw
+
+    def _texts(self, cell: Cell | None, texts: list[Text], where: str, output: int | None, kind: str) -> None:
+        text_rules = self.rules.text.get(kind)
+        if not text_rules:
+            return
+        for t in texts:
+            if not t.text:
+                continue
+            ctx = CellContext(self, cell, TextView(kind, t.text, t.label, t), where, output)
+            for r in text_rules:
+                r.check_text(ctx.view, ctx)
+
+    def _code_cell(self, cell: Cell) -> None:
+        code = analyse_cell(cell.source, self.nb.language)
+        view = TextView("code", cell.source, "", Text("code", cell.source, cell.json_path, cell.source_is_list))
+        ctx = CellContext(self, cell, view)
+        ctx.code = code
+        for r in self.rules.text.get("code", ()):
+            r.check_text(view, ctx)
+        for cmd in code.shell:
+            for r in self.rules.shell:
+                r.check_shell(cmd, ctx)
+        for m in code.magics:
+            for r in self.rules.magic:
+                r.check_magic(m, ctx)
+        if code.tree is not None:
+            self._walk_body(code.tree.body, ctx, top=True)
+
+    def _walk_body(self, body: list[ast.stmt], ctx: CellContext, top: bool) -> None:
+        for stmt in body:
+            if top and isinstance(stmt, (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For, ast.While)):
+                # visit the header, then the body statement by statement so bindings flow in order
+                for field_name, value in ast.iter_fields(stmt):
+                    if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                        continue
+                    if isinstance(value, list):
+                        for v in value:
+                            if isinstance(v, ast.AST):
+                                self._visit(v, ctx)
+                    elif isinstance(value, ast.AST):
+                        self._visit(value, ctx)
+                for sub in (getattr(stmt, "body", []), getattr(stmt, "orelse", []),
+                            getattr(stmt, "finalbody", [])):
+                    self._walk_body(sub, ctx, top)
+                for h in getattr(stmt, "handlers", []):
+                    self._walk_body(h.body, ctx, top)
+                continue
+            self._visit(stmt, ctx)
+            if top:
+                self._bind(stmt)
+
+    def _visit(self, root: ast.AST, ctx: CellContext) -> None:
+        node_rules = self.rules.node
+        call_rules = self.rules.call
+        for node in ast.walk(root):
+            if isinstance(node, ast.Call):
+                site = CallSite(node, self.scope)
+                for r in call_rules:
+                    r.check_call(site, ctx)
+                self._shell_from_call(site, ctx)
+            if node_rules:
+                for r in node_rules.get(type(node), ()):
+                    r.check_node(node, ctx)
+
+    def _bind(self, stmt: ast.stmt) -> None:
+        scope = self.scope
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            scope.bind_import(stmt)
+        elif isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                scope.bind_assign(t, stmt.value, stmt.lineno)
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            scope.bind_assign(stmt.target, stmt.value, stmt.lineno)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            scope.forget(stmt.target.id)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            scope.forget(stmt.name)
+
+    def _shell_from_call(self, site: CallSite, ctx: CellContext) -> None:
+        """``os.system("curl ... | sh")`` and friends are shell lines too."""
+        if not self.rules.shell:
+            return
+        q = site.qualname
+        arg = None
+        if q in _SHELL_CALLS:
+            arg = site.arg(None, _SHELL_CALLS[q])
+        elif q.endswith("get_ipython().system") or q.endswith("get_ipython().getoutput"):
+            return  # already seen as a `!` line
+        elif q in _SUBPROCESS:
+            arg = site.arg("args", 0)
+        if arg is None:
+            return
+        v = self.scope.value(arg)
+        if v is None:
+            return
+        if isinstance(v.value, (list, tuple)) and all(isinstance(x, str) for x in v.value):
+            parts = list(v.value)
+            if len(parts) >= 3 and parts[0].split("/")[-1] in ("bash", "sh", "zsh") and parts[1] == "-c":
+                text = parts[2]
+            else:
+                text = " ".join(parts)
+        elif isinstance(v.value, str):
+            text = v.value
+        else:
+            return
+        line, col, end_line, end_col = ctx.node_span(arg)
+        cmd = ShellCommand(text, line, col, q, end_line if end_line != line else line)
+        for r in self.rules.shell:
+            r.check_shell(cmd, ctx)
+
+
+# ---------------------------------------------------------------------------
+# Post-processing: suppression, filtering, de-duplication, masking, raw lines
+
+_SUPPRESS = re.compile(r"#\s*nbguard:\s*(ignore-cell|ignore)\b(?:\[([^\]]*)\])?", re.I)
+
+
+@dataclass
+class _Suppressions:
+    cell_all: set[int] = field(default_factory=set)
+    cell_codes: dict[int, list[str]] = field(default_factory=dict)
+    lines: dict[tuple[int, int], list[str] | None] = field(default_factory=dict)  # None = every rule
+    notebook: list[str] = field(default_factory=list)
+
+
+def _suppressions(nb: Notebook) -> _Suppressions:
+    s = _Suppressions()
+    meta = nb.metadata.get("nbguard")
+    if isinstance(meta, dict) and isinstance(meta.get("ignore"), list):
+        s.notebook = [x for x in meta["ignore"] if isinstance(x, str)]
+    for cell in nb.cells:
+        if "nbguard-ignore" in cell.tags:
+            s.cell_all.add(cell.index)
+        if "nbguard" not in cell.source:
+            continue
+        for i, line in enumerate(cell.lines):
+            if "nbguard" not in line:
+                continue
+            for m in _SUPPRESS.finditer(line):
+                codes = [c.strip() for c in m.group(2).split(",") if c.strip()] if m.group(2) else None
+                if m.group(1).lower() == "ignore-cell":
+                    if codes is None:
+                        s.cell_all.add(cell.index)
+                    else:
+                        s.cell_codes.setdefault(cell.index, []).extend(codes)
+                else:
+                    s.lines[(cell.index, i + 1)] = codes
+    return s
+
+
+def _suppressed(f: RawFinding, s: _Suppressions) -> bool:
+    rule = f.rule
+    if any(matches(rule, x) for x in s.notebook):
+        return True
+    if f.cell in s.cell_all:
+        return True
+    if any(matches(rule, x) for x in s.cell_codes.get(f.cell, ())):
+        return True
+    if f.where == "source":
+        for ln in {f.line, f.end_line}:
+            if (f.cell, ln) in s.lines:
+                codes = s.lines[(f.cell, ln)]
+                if codes is None or any(matches(rule, x) for x in codes):
+                    return True
+    return False
+
+
+def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Finding]:
+    sup = _suppressions(nb)
+    path_ignores = config.ignores_for_path(nb.path)
+    kept = [f for f in raw
+            if f.severity >= config.min_severity
+            and not any(matches(f.rule, x) for x in path_ignores)
+            and not _suppressed(f, sup)]
+    # Sensitive spans are masked wherever their line is shown, by any finding.
+    sensitive: dict[tuple, list[tuple[int, int]]] = {}
+    for f in raw:
+        if f.sensitive and f.line == f.end_line:
+            sensitive.setdefault((f.cell, f.where, f.output, id(f.text), f.line), []).append((f.column, f.end_column))
+    kept = _dedupe(kept)
+    out = []
+    for f in kept:
+        cell = nb.cells[f.cell] if 0 <= f.cell < len(nb.cells) else None
+        lines = f.text.lines
+        line_text = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
+        spans = sensitive.get((f.cell, f.where, f.output, id(f.text), f.line), [])
+        if f.sensitive and f.line != f.end_line:
+            spans = spans + [(f.column, len(line_text) + 1)]
+        snippet = mask_line(line_text, spans) if spans else line_text
+        snippet = _clip(snippet, f.column)
+        src = f.text.source
+        raw_line = nb.raw_line(src.json_path, src.is_list, f.line) if src is not None else None
+        out.append(Finding(
+            path=nb.path, rule=f.rule.code, name=f.rule.name, category=f.rule.category,
+            severity=f.severity, cell=f.cell, cell_id=cell.id if cell else None,
+            cell_type=cell.cell_type if cell else None, where=f.where, output=f.output,
+            line=f.line, column=f.column, end_line=f.end_line, end_column=f.end_column,
+            message=f.message, snippet=snippet, fix=f.rule.fix, cwe=f.rule.cwe, raw_line=raw_line))
+    out.sort(key=lambda x: x.sort_key)
+    return out
+
+
+def _dedupe(findings: list[RawFinding]) -> list[RawFinding]:
+    """One finding per place and category: the most severe, then the lowest code, wins."""
+    order = sorted(findings, key=lambda f: (-f.severity, f.rule.code))
+    result = []
+    taken: dict[tuple, list[tuple[int, int, int, int]]] = {}
+    for f in order:
+        key = (f.cell, f.where, f.output, id(f.text), f.rule.category)
+        span = (f.line, f.column, f.end_line, f.end_column)
+        spans = taken.setdefault(key, [])
+        if any(_overlap(span, s) for s in spans):
+            continue
+        spans.append(span)
+        result.append(f)
+    return result
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return (a[0], a[1]) < (b[2], b[3]) and (b[0], b[1]) < (a[2], a[3])
+
+
+def _clip(line: str, col: int) -> str:
+    if len(line) <= SNIPPET_MAX:
+        return line
+    start = max(0, min(col - 1 - SNIPPET_MAX // 3, len(line) - SNIPPET_MAX))
+    clipped = line[start:start + SNIPPET_MAX]
+    return ("…" if start else "") + clipped + ("…" if start + SNIPPET_MAX < len(line) else "")
+
+
+def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None) -> list[Finding]:
+    ruleset = ruleset or RuleSet.for_config(config)
+    run = NotebookRun(nb, config, ruleset)
+    return finalize(nb, run.run(), config)

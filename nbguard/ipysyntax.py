@@ -1,0 +1,259 @@
+"""IPython syntax: turn a code cell into something ``ast`` parses, without losing lines.
+
+A code cell is one of:
+
+* a shell cell (``%%bash``, ``%%sh``, ``%%script bash``...): every line is shell;
+* a foreign cell (``%%html``, ``%%javascript``, ``%%writefile notes.txt``...): text only;
+* Python, possibly with IPython syntax (``%magic``, ``!cmd``, ``x = !cmd``, ``obj?``)
+  and possibly under a Python cell magic (``%%time``, ``%%capture``...).
+
+For Python, IPython's own input transformer rewrites the IPython syntax; we keep
+its output only when it preserves the line count (so positions stay exact), and
+blank the prefix of ``%time stmt``-style magics so the statement is linted at its
+real column. Every magic and shell line is also recorded, with its exact position
+in the cell, for the shell and magic rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass, field
+
+SHELL_CELL_MAGICS = frozenset({"bash", "sh", "system", "sx", "script"})
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "memit", "mprun",
+                                "debug", "pypy", "python", "python3", "ipython", "tensorflow_version"})
+# Line magics whose argument is a Python statement, linted as Python.
+PYTHON_LINE_MAGICS = ("time", "timeit", "prun", "capture", "memit", "debug")
+# Line magics that run a shell command with the magic name as the program.
+SHELL_LINE_MAGICS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
+SHELL_RUNNER_MAGICS = frozenset({"sx", "system"})
+
+
+@dataclass(frozen=True)
+class ShellCommand:
+    """One shell command line, as the shell rules see it."""
+
+    text: str  # e.g. "pip install torch"
+    line: int  # 1-based line in the cell source
+    col: int  # 1-based column of text[0] in that line
+    origin: str  # "!", "%pip", "%%bash", "os.system", ...
+    end_line: int = 0  # last line, for continued commands
+
+    def span(self, start: int, end: int) -> tuple[int, int, int, int]:
+        """(line, col, end_line, end_col) of text[start:end], clamped to the first line."""
+        if self.end_line and self.end_line != self.line:
+            return self.line, self.col, self.end_line, self.col
+        return self.line, self.col + start, self.line, self.col + end
+
+
+@dataclass(frozen=True)
+class LineMagic:
+    name: str  # "env", "load", "run", ...
+    args: str
+    line: int
+    col: int  # 1-based column of args[0]
+
+
+@dataclass
+class CellCode:
+    kind: str  # "python" | "shell" | "text"
+    cell_magic: str | None = None
+    tree: ast.Module | None = None
+    python_source: str = ""  # what was parsed (line-aligned with the cell source)
+    shell: list[ShellCommand] = field(default_factory=list)
+    magics: list[LineMagic] = field(default_factory=list)
+    syntax_error: str | None = None
+
+
+_CELL_MAGIC = re.compile(r"%%(\w+)[ \t]*(.*)")
+_LINE_ESCAPE = re.compile(
+    r"^(?P<indent>[ \t]*)(?:(?P<assign>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*))?"
+    r"(?P<esc>!!?|%(?!%))(?P<rest>.*)$")
+_TIMED_PREFIX = re.compile(r"^([ \t]*)(%(?:" + "|".join(PYTHON_LINE_MAGICS) + r")\b(?:[ \t]+-[^\s]+(?:[ \t]+\d+)?)*[ \t]+)")
+
+_transformer = None
+
+
+def _ipython_transform(source: str) -> str | None:
+    global _transformer
+    if _transformer is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from IPython.core.inputtransformer2 import TransformerManager
+        _transformer = TransformerManager()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _transformer.transform_cell(source)
+    except Exception:  # IPython raises on some broken input; fall back to our masking
+        return None
+
+
+def analyse_cell(source: str, language: str = "python") -> CellCode:
+    lines = source.split("\n")
+    first = 0
+    while first < len(lines) and not lines[first].strip():
+        first += 1
+    if first < len(lines):
+        m = _CELL_MAGIC.match(lines[first].lstrip())
+        if m and lines[first].lstrip().startswith("%%"):
+            return _cell_magic(m.group(1), m.group(2), lines, first)
+    if language != "python":
+        return CellCode(kind="text", shell=[], magics=[])
+    return _python_cell(lines, 0)
+
+
+def _cell_magic(name: str, args: str, lines: list[str], magic_line: int) -> CellCode:
+    body_start = magic_line + 1
+    if name in SHELL_CELL_MAGICS:
+        interp = args.split()[0] if args.split() else ""
+        if name != "script" or interp.split("/")[-1] in ("bash", "sh", "zsh", "dash"):
+            code = CellCode(kind="shell", cell_magic=name)
+            code.shell = list(shell_lines(lines, body_start, f"%%{name}"))
+            return code
+        return CellCode(kind="text", cell_magic=name)
+    if name == "writefile":
+        target = args.split()[-1] if args.split() else ""
+        if target.endswith(".py"):
+            code = _python_cell(lines, body_start)
+            code.cell_magic = name
+            return code
+        if target.endswith((".sh", ".bash")):
+            code = CellCode(kind="shell", cell_magic=name)
+            code.shell = list(shell_lines(lines, body_start, "%%writefile"))
+            return code
+        return CellCode(kind="text", cell_magic=name)
+    if name in PYTHON_CELL_MAGICS:
+        code = _python_cell(lines, body_start)
+        code.cell_magic = name
+        return code
+    return CellCode(kind="text", cell_magic=name)
+
+
+def shell_lines(lines: list[str], start: int, origin: str):
+    """Shell commands in lines[start:], joining backslash continuations."""
+    i = start
+    while i < len(lines):
+        raw = lines[i]
+        stripped = raw.lstrip()
+        if not stripped or stripped.startswith("#"):
+            i += 1
+            continue
+        col = len(raw) - len(stripped) + 1
+        text = stripped.rstrip()
+        end = i
+        while text.endswith("\\") and end + 1 < len(lines):
+            end += 1
+            text = text[:-1] + " " + lines[end].strip()
+        yield ShellCommand(text, i + 1, col, origin, end + 1)
+        i = end + 1
+
+
+def _python_cell(lines: list[str], body_start: int) -> CellCode:
+    code = CellCode(kind="python")
+    # Lines before the body (a cell magic line) are blanked so line numbers stay exact.
+    src_lines = [""] * body_start + lines[body_start:]
+    source = "\n".join(src_lines)
+    tree, err = _parse(source)
+    escape_lines = [i for i, ln in enumerate(src_lines) if _might_escape(ln)]
+    if tree is not None and not escape_lines:
+        code.tree, code.python_source = tree, source
+        return code
+    transformed_lines: list[str] | None = None
+    if tree is None:
+        transformed = _ipython_transform(source)
+        if transformed is not None:
+            t_lines = transformed.split("\n")
+            if t_lines and t_lines[-1] == "" and not source.endswith("\n"):
+                t_lines.pop()
+            if len(t_lines) == len(src_lines):
+                transformed_lines = t_lines
+        if transformed_lines is None:
+            transformed_lines = [_mask_line(ln) for ln in src_lines]
+        for i, ln in enumerate(src_lines):
+            m = _TIMED_PREFIX.match(ln)
+            if m:  # keep the timed statement, at its real column
+                transformed_lines[i] = " " * len(m.group(0)) + ln[m.end():]
+        masked = "\n".join(transformed_lines)
+        tree, err2 = _parse(masked)
+        if tree is not None:
+            code.tree, code.python_source = tree, masked
+        else:
+            code.syntax_error = err2 or err
+    else:
+        code.tree, code.python_source = tree, source
+        transformed_lines = src_lines
+    # Record magics and shell escapes on the lines IPython would treat as such.
+    for i in escape_lines:
+        if code.tree is not None and transformed_lines is not None and transformed_lines[i] == src_lines[i]:
+            continue  # the line parsed as Python as it was (e.g. inside a string)
+        _record_escape(code, src_lines, i)
+    return code
+
+
+def _might_escape(line: str) -> bool:
+    s = line.lstrip()
+    if not s:
+        return False
+    c = s[0]
+    if c in "!%?":
+        return True
+    if "=" in s and ("!" in s or "%" in s):
+        return _LINE_ESCAPE.match(line) is not None
+    return s.endswith("?")
+
+
+def _record_escape(code: CellCode, lines: list[str], i: int) -> None:
+    m = _LINE_ESCAPE.match(lines[i])
+    if not m:
+        return
+    esc, rest = m.group("esc"), m.group("rest")
+    base_col = m.start("rest") + 1
+    if esc.startswith("!"):
+        text = rest.rstrip()
+        stripped = text.lstrip()
+        col = base_col + (len(text) - len(stripped))
+        end = i
+        while stripped.endswith("\\") and end + 1 < len(lines):
+            end += 1
+            stripped = stripped[:-1] + " " + lines[end].strip()
+        if stripped:
+            code.shell.append(ShellCommand(stripped, i + 1, col, "!", end + 1))
+        return
+    mm = re.match(r"(\w+)[ \t]*(.*)", rest)
+    if not mm:
+        return
+    name, args = mm.group(1), mm.group(2).rstrip()
+    args_col = base_col + mm.start(2)
+    if name in SHELL_LINE_MAGICS:
+        code.shell.append(ShellCommand(f"{name} {args}".rstrip(), i + 1, base_col, f"%{name}", i + 1))
+    elif name in SHELL_RUNNER_MAGICS and args:
+        code.shell.append(ShellCommand(args, i + 1, args_col, f"%{name}", i + 1))
+    code.magics.append(LineMagic(name, args, i + 1, args_col))
+
+
+def _mask_line(line: str) -> str:
+    """Our own line-preserving fallback when IPython's transformer cannot be used."""
+    m = _LINE_ESCAPE.match(line)
+    if m:
+        indent = m.group("indent")
+        if m.group("assign"):
+            return f"{indent}{m.group('assign')}None"
+        return f"{indent}pass"
+    s = line.rstrip()
+    if s.endswith("?") and not s.lstrip().startswith("#"):
+        return line[: len(line) - len(line.lstrip())] + "pass"
+    return line
+
+
+def _parse(source: str) -> tuple[ast.Module | None, str | None]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc.
+            return ast.parse(source), None
+    except SyntaxError as e:
+        return None, f"{e.msg} (line {e.lineno})"
+    except (ValueError, RecursionError, MemoryError) as e:
+        return None, type(e).__name__

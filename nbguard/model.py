@@ -1,0 +1,153 @@
+"""Plain data: severities, categories, findings, errors and the report.
+
+Everything here is immutable and free of I/O; front-ends (CLI, magic, server)
+render these objects through :mod:`nbguard.report`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, asdict
+from typing import Any, Iterable
+
+
+class Severity(enum.IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+CATEGORIES: tuple[str, ...] = (
+    "secrets",
+    "unencrypted-data",
+    "unpinned-model",
+    "insecure-network",
+    "unsafe-deserialization",
+    "supply-chain",
+    "data-exposure",
+)
+
+# Categories whose matched text is itself sensitive and is masked everywhere.
+SENSITIVE_CATEGORIES = frozenset({"secrets", "data-exposure"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place. Built once by the engine, never mutated."""
+
+    path: str
+    rule: str
+    name: str
+    category: str
+    severity: Severity
+    cell: int  # 0-based index into nb.cells (all cell types); -1 for notebook metadata
+    cell_id: str | None
+    cell_type: str | None
+    where: str  # "source" | "output" | "metadata"
+    output: int | None
+    line: int  # 1-based, within the cell source / output text / metadata value
+    column: int  # 1-based
+    end_line: int
+    end_column: int
+    message: str
+    snippet: str  # the offending line, secrets masked
+    fix: str = ""
+    cwe: int | None = None
+    raw_line: int | None = None  # line in the .ipynb file holding the text
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.path, self.cell, _WHERE_ORDER.get(self.where, 9), self.output or 0,
+                self.line, self.column, self.rule)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["severity"] = self.severity.label
+        return d
+
+
+_WHERE_ORDER = {"metadata": 0, "source": 1, "output": 2}
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.path}: error: {self.message}"
+
+
+@dataclass
+class Report:
+    """The result of a lint run: findings, unreadable files, and what was read."""
+
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    files: int = 0  # notebooks read successfully
+
+    def extend(self, other: "Report") -> None:
+        self.findings.extend(other.findings)
+        self.errors.extend(other.errors)
+        self.files += other.files
+
+    def filtered(self, keep: Iterable[Finding]) -> "Report":
+        return Report(findings=list(keep), errors=list(self.errors), files=self.files)
+
+    # -- renderers (thin wrappers so API users need one import) -------------
+    def summary(self) -> dict[str, Any]:
+        by_sev = {s.label: 0 for s in Severity}
+        by_cat: dict[str, int] = {}
+        for f in self.findings:
+            by_sev[f.severity.label] += 1
+            by_cat[f.category] = by_cat.get(f.category, 0) + 1
+        return {
+            "files": self.files,
+            "files_with_findings": len({f.path for f in self.findings}),
+            "findings": len(self.findings),
+            "errors": len(self.errors),
+            "by_severity": by_sev,
+            "by_category": dict(sorted(by_cat.items())),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        from .report import json_format
+
+        return json_format.render(self, indent=indent)
+
+    def to_sarif(self) -> str:
+        from .report import sarif
+
+        return sarif.render(self)
+
+    def to_text(self, color: bool = False) -> str:
+        from .report import text
+
+        return text.render(self, color=color)
+
+    def to_dataframe(self):  # pandas is imported only here
+        import pandas as pd
+
+        from .report.json_format import FINDING_FIELDS
+
+        rows = [f.to_dict() for f in self.findings]
+        return pd.DataFrame(rows, columns=list(FINDING_FIELDS))
+
+    def __len__(self) -> int:
+        return len(self.findings)

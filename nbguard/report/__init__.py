@@ -1,0 +1,21 @@
+"""Report formats. Each module has ``render(report, ...) -> str``; nothing here reads files."""
+
+from __future__ import annotations
+
+FORMATS = ("text", "json", "sarif")
+
+
+def render(report, fmt: str, *, color: bool = False) -> str:
+    if fmt == "text":
+        from . import text
+
+        return text.render(report, color=color)
+    if fmt == "json":
+        from . import json_format
+
+        return json_format.render(report)
+    if fmt == "sarif":
+        from . import sarif
+
+        return sarif.render(report)
+    raise ValueError(f"unknown format {fmt!r}")

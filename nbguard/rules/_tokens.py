@@ -1,0 +1,191 @@
+"""Credential formats with a recognisable shape, and a fast scanner for them.
+
+Two sources, one table:
+
+* detect-secrets' regex detectors (AWS, GitHub, GitLab, Slack, Stripe, PyPI,
+  private keys, JWT...), whose ``denylist`` patterns are used as they ship;
+* the ML and cloud providers detect-secrets lacks (Hugging Face, OpenAI project
+  keys, Anthropic, Google, Replicate, Groq, W&B in login commands...).
+
+Each pattern has literal anchors; a text is searched with a pattern only when
+one of its anchors occurs in it (a C-speed substring test), so the cost of a
+text without credentials is a handful of ``in`` checks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from ._filters import is_placeholder
+
+
+@dataclass(frozen=True)
+class TokenPattern:
+    provider: str  # shown in messages: "Hugging Face access token"
+    regex: re.Pattern
+    anchors: tuple[str, ...]  # literal substrings; empty = always run
+    source: str  # "nbguard" or "detect-secrets:<Detector>"
+    group: int | str = 0  # the group holding the secret itself
+    validate: Callable[[str], bool] | None = None
+
+
+def _jwt_ok(token: str) -> bool:
+    head = token.split(".", 1)[0]
+    try:
+        data = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and "alg" in data
+
+
+def _has_digit_and_letter(token: str) -> bool:
+    return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+
+
+B = r"(?<![A-Za-z0-9_\-])"  # left boundary
+E = r"(?![A-Za-z0-9_\-])"  # right boundary
+
+_OWN: list[TokenPattern] = [
+    TokenPattern("Hugging Face access token", re.compile(B + r"hf_[A-Za-z]{34}" + E), ("hf_",), "nbguard"),
+    TokenPattern("Hugging Face organization token", re.compile(B + r"api_org_[A-Za-z]{34}" + E), ("api_org_",),
+                 "nbguard"),
+    TokenPattern("OpenAI API key", re.compile(
+        B + r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{40,200}" + E), ("sk-proj-", "sk-svcacct-", "sk-admin-",
+                                                                             "sk-None-"), "nbguard"),
+    TokenPattern("OpenAI API key", re.compile(B + r"sk-[A-Za-z0-9]{48}" + E), ("sk-",), "nbguard",
+                 validate=_has_digit_and_letter),
+    TokenPattern("Anthropic API key", re.compile(B + r"sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{80,120}" + E),
+                 ("sk-ant-",), "nbguard"),
+    TokenPattern("Google API key", re.compile(B + r"AIza[0-9A-Za-z_\-]{35}" + E), ("AIza",), "nbguard"),
+    TokenPattern("Google OAuth client secret", re.compile(B + r"GOCSPX-[0-9A-Za-z_\-]{28}" + E), ("GOCSPX-",),
+                 "nbguard"),
+    TokenPattern("Replicate API token", re.compile(B + r"r8_[A-Za-z0-9]{37}" + E), ("r8_",), "nbguard"),
+    TokenPattern("Groq API key", re.compile(B + r"gsk_[A-Za-z0-9]{52}" + E), ("gsk_",), "nbguard"),
+    TokenPattern("GitHub fine-grained token", re.compile(B + r"github_pat_[A-Za-z0-9_]{82}" + E), ("github_pat_",),
+                 "nbguard"),
+    TokenPattern("Databricks token", re.compile(B + r"dapi[0-9a-f]{32}(?:-\d)?" + E), ("dapi",), "nbguard"),
+    TokenPattern("Pinecone API key", re.compile(B + r"pcsk_[A-Za-z0-9]{5,8}_[A-Za-z0-9]{40,80}" + E), ("pcsk_",),
+                 "nbguard"),
+    TokenPattern("LangSmith API key", re.compile(B + r"lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}" + E), ("lsv2_",),
+                 "nbguard"),
+    TokenPattern("Perplexity API key", re.compile(B + r"pplx-[A-Za-z0-9]{48}" + E), ("pplx-",), "nbguard"),
+    TokenPattern("xAI API key", re.compile(B + r"xai-[A-Za-z0-9]{80}" + E), ("xai-",), "nbguard"),
+    TokenPattern("NVIDIA API key", re.compile(B + r"nvapi-[A-Za-z0-9_\-]{64}" + E), ("nvapi-",), "nbguard"),
+    TokenPattern("Tavily API key", re.compile(B + r"tvly-(?:dev-)?[A-Za-z0-9]{32}" + E), ("tvly-",), "nbguard"),
+    TokenPattern("Notion integration token", re.compile(B + r"(?:secret_[A-Za-z0-9]{43}|ntn_[A-Za-z0-9]{46})" + E),
+                 ("secret_", "ntn_"), "nbguard", validate=_has_digit_and_letter),
+    TokenPattern("Stripe API key", re.compile(B + r"(?:sk|rk)_test_[0-9a-zA-Z]{24,99}" + E), ("_test_",), "nbguard"),
+    TokenPattern("Slack token", re.compile(B + r"xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]+" + E), ("xapp-",), "nbguard"),
+    TokenPattern("Weights & Biases API key", re.compile(
+        r"(?:wandb\s+login(?:\s+--\S+)*\s+|WANDB_API_KEY\s*[=:]\s*[\"']?)(?P<s>[0-9a-f]{40}|local-[0-9a-f]{40})"
+        + E), ("wandb", "WANDB_API_KEY"), "nbguard", group="s"),
+    TokenPattern("Azure storage connection string", re.compile(r"AccountKey=(?P<s>[A-Za-z0-9+/=]{86,88})"),
+                 ("AccountKey=",), "nbguard", group="s"),
+]
+
+# detect-secrets detectors reused as they ship, with the anchors that gate them.
+_DETECT_SECRETS = {
+    "AWSKeyDetector": ("AWS access key", ("AKIA", "ASIA", "ABIA", "ACCA", "A3T", "aws", "AWS", "Aws")),
+    "GitHubTokenDetector": ("GitHub token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    "GitLabTokenDetector": ("GitLab token", ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "GR1348941", "glcbt-",
+                                              "glimt-", "glptt-", "glagent-", "gloas-")),
+    "SlackDetector": ("Slack token", ("xox", "hooks.slack.com")),
+    "StripeDetector": ("Stripe API key", ("_live_",)),
+    "PypiTokenDetector": ("PyPI upload token", ("pypi-AgE",)),
+    "PrivateKeyDetector": ("private key", ("PRIVATE KEY", "PuTTY-User-Key")),
+    "JwtTokenDetector": ("JSON Web Token", ("eyJ",)),
+    "SendGridDetector": ("SendGrid API key", ("SG.",)),
+    "OpenAIDetector": ("OpenAI API key", ("T3BlbkFJ",)),
+    "DiscordBotTokenDetector": ("Discord bot token", ()),
+    "SquareOAuthDetector": ("Square OAuth secret", ("sq0csp-",)),
+    "NpmDetector": ("npm token", ("_authToken",)),
+    "MailchimpDetector": ("Mailchimp API key", ("-us",)),
+    "TelegramBotTokenDetector": ("Telegram bot token", (":",)),
+    "TwilioKeyDetector": ("Twilio API key", ("AC", "SK")),
+}
+
+_table: list[TokenPattern] | None = None
+
+
+def patterns() -> list[TokenPattern]:
+    global _table
+    if _table is None:
+        _table = list(_OWN) + list(_from_detect_secrets())
+    return _table
+
+
+def _from_detect_secrets() -> Iterator[TokenPattern]:
+    import importlib
+    import pkgutil
+
+    try:
+        import detect_secrets.plugins as ds_plugins
+        from detect_secrets.plugins.base import RegexBasedDetector
+    except ImportError:  # a broken install must not break linting; our own patterns still run
+        return
+    for mod in pkgutil.iter_modules(ds_plugins.__path__):
+        try:
+            module = importlib.import_module(f"detect_secrets.plugins.{mod.name}")
+        except Exception:
+            continue
+        for obj in vars(module).values():
+            if not (isinstance(obj, type) and issubclass(obj, RegexBasedDetector)) or obj.__name__ not in _DETECT_SECRETS:
+                continue
+            provider, anchors = _DETECT_SECRETS[obj.__name__]
+            try:
+                denylist = list(obj().denylist)
+            except Exception:
+                continue
+            for rx in denylist:
+                if obj.__name__ == "PrivateKeyDetector":
+                    rx = re.compile(r"-----" + rx.pattern + r"-----|" + rx.pattern)
+                validate = _jwt_ok if obj.__name__ == "JwtTokenDetector" else None
+                group = 1 if rx.groups == 1 and obj.__name__ in ("AWSKeyDetector",) else 0
+                pattern_anchors = anchors
+                if obj.__name__ == "AWSKeyDetector":
+                    pattern_anchors = anchors[:5] if "AKIA" in rx.pattern else anchors[5:]
+                yield TokenPattern(provider, rx, pattern_anchors, f"detect-secrets:{obj.__name__}", group, validate)
+
+
+@dataclass(frozen=True)
+class TokenMatch:
+    provider: str
+    start: int
+    end: int
+    source: str
+
+
+def scan(text: str, extra: list | tuple = ()) -> list[TokenMatch]:
+    """Every credential-shaped match in ``text``, overlaps resolved (longest first)."""
+    found: list[TokenMatch] = []
+    for p in patterns():
+        if p.anchors and not any(a in text for a in p.anchors):
+            continue
+        for m in p.regex.finditer(text):
+            try:
+                start, end = m.span(p.group)
+            except IndexError:
+                start, end = m.span()
+            if start < 0:
+                continue
+            value = text[start:end]
+            if is_placeholder(value) or (p.validate and not p.validate(value)):
+                continue
+            found.append(TokenMatch(p.provider, start, end, p.source))
+    for sp in extra:  # config: extra-secret-patterns
+        for m in sp.regex.finditer(text):
+            if m.end() > m.start() and not is_placeholder(m.group()):
+                found.append(TokenMatch(sp.name, m.start(), m.end(), "config"))
+    if len(found) < 2:
+        return found
+    found.sort(key=lambda t: (t.start, -(t.end - t.start)))
+    out: list[TokenMatch] = []
+    for t in found:
+        if out and t.start < out[-1].end:
+            continue
+        out.append(t)
+    return out

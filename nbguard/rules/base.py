@@ -1,0 +1,201 @@
+"""The rule contract and the registry.
+
+A rule is one class in one module under ``nbguard/rules/<category>/``. It
+declares its metadata as class attributes, documents itself in its docstring
+(the fixed shape below, checked by ``tests/test_meta.py``) and overrides one or
+more hooks. The engine calls only the hooks a rule overrides.
+
+Docstring shape (ruff's)::
+
+    ## What it does
+    ## Why is this bad?
+    ## Example
+    Use instead:
+    ## References      (must link the CWE when the rule has one)
+
+Hooks (each reports through ``ctx.report``):
+
+* ``check_call(call, ctx)`` -- every Python call, with its callee resolved;
+* ``check_node(node, ctx)`` -- AST nodes of the types in ``nodes``;
+* ``check_shell(cmd, ctx)`` -- shell lines (``!cmd``, ``%%bash``, ``%pip``, ``os.system``...);
+* ``check_magic(magic, ctx)`` -- IPython line magics (``%env``, ``%load``...);
+* ``check_text(text, ctx)`` -- raw text of the kinds in ``texts``: ``code``
+  (code-cell source, magics and comments included), ``markdown``, ``raw``,
+  ``output`` and ``metadata``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import re
+from typing import TYPE_CHECKING, ClassVar
+
+from ..model import CATEGORIES, Severity
+
+if TYPE_CHECKING:
+    from ..analysis import CallSite
+    from ..engine import CellContext, TextView
+    from ..ipysyntax import LineMagic, ShellCommand
+
+CODE_RE = re.compile(r"^NBG\d{3}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+DOC_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## References")
+TEXT_KINDS = frozenset({"code", "markdown", "raw", "output", "metadata"})
+
+
+class Rule:
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    category: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.MEDIUM
+    cwe: ClassVar[int | None] = None
+    peers: ClassVar[tuple[str, ...]] = ()  # e.g. ("bandit:B614", "ruff:S301", "detect-secrets:AWSKeyDetector")
+    fix: ClassVar[str] = ""  # one line: what to do instead, shown with each finding
+    nodes: ClassVar[tuple[type[ast.AST], ...]] = ()
+    texts: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, config=None) -> None:
+        self.config = config
+
+    # hooks -------------------------------------------------------------------
+    def check_call(self, call: "CallSite", ctx: "CellContext") -> None: ...
+    def check_node(self, node: ast.AST, ctx: "CellContext") -> None: ...
+    def check_shell(self, cmd: "ShellCommand", ctx: "CellContext") -> None: ...
+    def check_magic(self, magic: "LineMagic", ctx: "CellContext") -> None: ...
+    def check_text(self, text: "TextView", ctx: "CellContext") -> None: ...
+
+    # metadata ----------------------------------------------------------------
+    @classmethod
+    def hooks(cls) -> frozenset[str]:
+        return frozenset(h for h in ("check_call", "check_node", "check_shell", "check_magic", "check_text")
+                         if getattr(cls, h) is not getattr(Rule, h))
+
+    @classmethod
+    def doc(cls) -> str:
+        import inspect
+
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        """First sentence of '## What it does'."""
+        doc = cls.doc()
+        m = re.search(r"## What it does\s*\n(.+?)(?:\n\s*\n|\n##|$)", doc, re.S)
+        text = " ".join(m.group(1).split()) if m else ""
+        return text.split(". ")[0].rstrip(".")
+
+    @classmethod
+    def cwe_url(cls) -> str | None:
+        return f"https://cwe.mitre.org/data/definitions/{cls.cwe}.html" if cls.cwe else None
+
+    @classmethod
+    def help_uri(cls) -> str:
+        return f"docs/rules/{cls.code}.md"
+
+    @classmethod
+    def to_dict(cls) -> dict:
+        return {
+            "code": cls.code,
+            "name": cls.name,
+            "category": cls.category,
+            "severity": cls.severity.label,
+            "cwe": cls.cwe,
+            "peers": list(cls.peers),
+            "summary": cls.summary(),
+            "fix": cls.fix,
+            "doc": cls.doc(),
+        }
+
+    @classmethod
+    def validate(cls) -> list[str]:
+        """Problems with this rule's metadata and docs (empty when fine)."""
+        errs = []
+        if not CODE_RE.match(cls.code):
+            errs.append(f"{cls.__name__}: code {cls.code!r} is not NBGnnn")
+        if not NAME_RE.match(cls.name):
+            errs.append(f"{cls.code}: name {cls.name!r} is not kebab-case")
+        if cls.category not in CATEGORIES:
+            errs.append(f"{cls.code}: unknown category {cls.category!r}")
+        expected_prefix = str(CATEGORIES.index(cls.category) + 1) if cls.category in CATEGORIES else "?"
+        if cls.code[3:4] != expected_prefix:
+            errs.append(f"{cls.code}: code should start with NBG{expected_prefix} for {cls.category}")
+        doc = cls.doc()
+        pos = -1
+        for sec in DOC_SECTIONS:
+            i = doc.find(sec)
+            if i < 0:
+                errs.append(f"{cls.code}: doc lacks {sec!r}")
+            elif i < pos:
+                errs.append(f"{cls.code}: doc section {sec!r} out of order")
+            pos = max(pos, i)
+        if cls.cwe and f"CWE-{cls.cwe}" not in doc:
+            errs.append(f"{cls.code}: References must name CWE-{cls.cwe}")
+        if not cls.hooks():
+            errs.append(f"{cls.code}: overrides no check_* hook")
+        if not cls.fix:
+            errs.append(f"{cls.code}: no fix hint")
+        if cls.texts - TEXT_KINDS:
+            errs.append(f"{cls.code}: unknown text kinds {sorted(cls.texts - TEXT_KINDS)}")
+        return errs
+
+
+_REGISTRY: dict[str, type[Rule]] | None = None
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every rule, by code, discovered from the ``nbguard.rules`` package and entry points."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        found: dict[str, type[Rule]] = {}
+        from .. import rules as pkg
+
+        for mod in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            if mod.name.rsplit(".", 1)[-1].startswith("_") or mod.name.endswith(".base"):
+                continue
+            module = importlib.import_module(mod.name)
+            for obj in vars(module).values():
+                if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.code \
+                        and obj.__module__ == module.__name__:
+                    if obj.code in found and found[obj.code] is not obj:
+                        raise RuntimeError(f"duplicate rule code {obj.code}")
+                    found[obj.code] = obj
+        try:
+            from importlib.metadata import entry_points
+
+            for ep in entry_points(group="nbguard.rules"):
+                obj = ep.load()
+                if isinstance(obj, type) and issubclass(obj, Rule):
+                    found.setdefault(obj.code, obj)
+        except Exception:  # a broken third-party plugin must not break the linter
+            pass
+        _REGISTRY = dict(sorted(found.items()))
+    return _REGISTRY
+
+
+def get_rule(selector: str) -> type[Rule] | None:
+    rules = all_rules()
+    s = selector.strip()
+    if s.upper() in rules:
+        return rules[s.upper()]
+    for r in rules.values():
+        if r.name == s.lower():
+            return r
+    return None
+
+
+def matches(rule: type[Rule], selector: str) -> bool:
+    """Does a --select/--ignore item name this rule? Code, code prefix, name, category or ALL."""
+    s = selector.strip()
+    if not s:
+        return False
+    if s.upper() == "ALL":
+        return True
+    if s.upper().startswith("NBG"):
+        return rule.code.startswith(s.upper())
+    return s.lower() in (rule.name, rule.category)
+
+
+def known_selector(selector: str) -> bool:
+    return any(matches(r, selector) for r in all_rules().values())

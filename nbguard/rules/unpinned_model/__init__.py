@@ -1,0 +1,1 @@
+"""Rules; discovered by nbguard.rules.base.all_rules()."""

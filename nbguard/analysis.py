@@ -128,6 +128,14 @@ class Scope:
         b = self._names.get(name)
         return Origin(b.cell, b.line, name) if b else None
 
+    def bound_expr(self, name: str) -> tuple[ast.expr, Origin] | None:
+        """The expression last assigned to ``name`` (at top level) and where; None for
+        imports and unknown names. ``tok = os.environ["HF_TOKEN"]`` gives the subscript."""
+        b = self._names.get(name)
+        if b is None or b.expr is None:
+            return None
+        return b.expr, Origin(b.cell, b.line, name)
+
     def qualname(self, expr: ast.expr, depth: int = 0) -> str | None:
         """Dotted name of an expression: ``AM.from_pretrained`` -> ``transformers.AutoModel.from_pretrained``."""
         if depth > MAX_DEPTH:

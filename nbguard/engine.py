@@ -100,6 +100,10 @@ class CellContext:
         self.where = where
         self.output = output
         self.scope = run.scope
+        # Notebook-wide facts that rules record and read as the walk goes on, in file
+        # order (e.g. "paths this notebook wrote", "HF_HUB_OFFLINE was set"). Keys are
+        # owned by the helper module that writes them; see nbguard/rules/_paths.py.
+        self.facts = run.facts
         self.code: CellCode | None = None
         self._py_lines: list[str] | None = None
 
@@ -149,6 +153,27 @@ class CellContext:
     def magic_span(self, magic: LineMagic) -> tuple[int, int, int, int]:
         return magic.line, magic.col, magic.line, magic.col + max(1, len(magic.args))
 
+    def source_context(self, cell: int) -> "CellContext | None":
+        """The source context of an earlier code cell, to report where a value was defined
+        (``KEY = "..."`` in cell 1, found through its use in cell 3). None if not seen yet."""
+        return self.run.source_contexts.get(cell)
+
+
+def _walk(root: ast.AST):
+    """Every node under root (pre-order); a leaner ast.walk for the hot path."""
+    AST = ast.AST
+    stack = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        for name in node._fields:
+            v = getattr(node, name, None)
+            if v.__class__ is list:
+                extend([x for x in reversed(v) if isinstance(x, AST)])
+            elif isinstance(v, AST):
+                push(v)
+
 
 def _char_col(line: str, byte_col: int) -> int:
     if line.isascii():
@@ -186,7 +211,9 @@ class NotebookRun:
         self.config = config
         self.rules = ruleset
         self.scope = Scope()
+        self.facts: dict = {}
         self.raw: list[RawFinding] = []
+        self.source_contexts: dict[int, CellContext] = {}  # code cell index -> its source context
 
     # -- walking ---------------------------------------------------------------
     def run(self) -> list[RawFinding]:
@@ -223,6 +250,7 @@ class NotebookRun:
         view = TextView("code", cell.source, "", Text("code", cell.source, cell.json_path, cell.source_is_list))
         ctx = CellContext(self, cell, view)
         ctx.code = code
+        self.source_contexts[cell.index] = ctx
         for r in self.rules.text.get("code", ()):
             r.check_text(view, ctx)
         for cmd in code.shell:
@@ -260,8 +288,8 @@ class NotebookRun:
     def _visit(self, root: ast.AST, ctx: CellContext) -> None:
         node_rules = self.rules.node
         call_rules = self.rules.call
-        for node in ast.walk(root):
-            if isinstance(node, ast.Call):
+        for node in _walk(root):
+            if type(node) is ast.Call:
                 site = CallSite(node, self.scope)
                 for r in call_rules:
                     r.check_call(site, ctx)

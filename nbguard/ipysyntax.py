@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 SHELL_CELL_MAGICS = frozenset({"bash", "sh", "system", "sx", "script"})
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "memit", "mprun",
-                                "debug", "pypy", "python", "python3", "ipython", "tensorflow_version"})
+                                "debug", "pypy", "python", "python3", "ipython", "tensorflow_version",
+                                "nbguard"})
 # Line magics whose argument is a Python statement, linted as Python.
 PYTHON_LINE_MAGICS = ("time", "timeit", "prun", "capture", "memit", "debug")
 # Line magics that run a shell command with the magic name as the program.
@@ -40,12 +41,25 @@ class ShellCommand:
     col: int  # 1-based column of text[0] in that line
     origin: str  # "!", "%pip", "%%bash", "os.system", ...
     end_line: int = 0  # last line, for continued commands
+    # (offset in text, line, col) where each physical line of a backslash-continued
+    # command starts; empty when text is not a copy of the cell's lines (os.system args).
+    segments: tuple[tuple[int, int, int], ...] = ()
 
     def span(self, start: int, end: int) -> tuple[int, int, int, int]:
-        """(line, col, end_line, end_col) of text[start:end], clamped to the first line."""
+        """(line, col, end_line, end_col) of text[start:end] in the cell."""
+        if len(self.segments) > 1:
+            return (*self._pos(start), *self._pos(max(start, end)))
         if self.end_line and self.end_line != self.line:
             return self.line, self.col, self.end_line, self.col
         return self.line, self.col + start, self.line, self.col + end
+
+    def _pos(self, offset: int) -> tuple[int, int]:
+        seg = self.segments[0]
+        for s in self.segments:
+            if s[0] > offset:
+                break
+            seg = s
+        return seg[1], seg[2] + offset - seg[0]
 
 
 @dataclass(frozen=True)
@@ -142,13 +156,22 @@ def shell_lines(lines: list[str], start: int, origin: str):
             i += 1
             continue
         col = len(raw) - len(stripped) + 1
-        text = stripped.rstrip()
-        end = i
-        while text.endswith("\\") and end + 1 < len(lines):
-            end += 1
-            text = text[:-1] + " " + lines[end].strip()
-        yield ShellCommand(text, i + 1, col, origin, end + 1)
+        text, end, segments = _join_continued(lines, i, col, stripped.rstrip())
+        yield ShellCommand(text, i + 1, col, origin, end + 1, segments)
         i = end + 1
+
+
+def _join_continued(lines: list[str], i: int, col: int, text: str) -> tuple[str, int, tuple]:
+    """Join the backslash-continued lines after lines[i] (whose command text starts at col)."""
+    segments = [(0, i + 1, col)]
+    end = i
+    while text.endswith("\\") and end + 1 < len(lines):
+        end += 1
+        nxt = lines[end]
+        text = text[:-1] + " "
+        segments.append((len(text), end + 1, len(nxt) - len(nxt.lstrip()) + 1))
+        text += nxt.strip()
+    return text, end, tuple(segments)
 
 
 def _python_cell(lines: list[str], body_start: int) -> CellCode:
@@ -163,24 +186,30 @@ def _python_cell(lines: list[str], body_start: int) -> CellCode:
         return code
     transformed_lines: list[str] | None = None
     if tree is None:
-        transformed = _ipython_transform(source)
-        if transformed is not None:
-            t_lines = transformed.split("\n")
-            if t_lines and t_lines[-1] == "" and not source.endswith("\n"):
-                t_lines.pop()
-            if len(t_lines) == len(src_lines):
-                transformed_lines = t_lines
-        if transformed_lines is None:
-            transformed_lines = [_mask_line(ln) for ln in src_lines]
-        for i, ln in enumerate(src_lines):
-            m = _TIMED_PREFIX.match(ln)
-            if m:  # keep the timed statement, at its real column
-                transformed_lines[i] = " " * len(m.group(0)) + ln[m.end():]
-        masked = "\n".join(transformed_lines)
-        tree, err2 = _parse(masked)
-        if tree is not None:
-            code.tree, code.python_source = tree, masked
-        else:
+        # Fast path: mask the escape lines ourselves, line for line. When that does not
+        # give valid Python, ask IPython's own transformer (slower, knows every corner).
+        escape_set = set(escape_lines)
+        masked_lines = [_mask_line(ln) if i in escape_set else ln for i, ln in enumerate(src_lines)]
+        for i in escape_lines:  # blank the backslash-continued lines of `!cmd \` and `%pip ... \`
+            j = i
+            while src_lines[j].rstrip().endswith("\\") and j + 1 < len(src_lines):
+                j += 1
+                masked_lines[j] = ""
+        err2 = None
+        for candidate in _candidates(masked_lines, src_lines, source):
+            tree, e = _parse(_keep_timed(candidate, src_lines))
+            if tree is None:
+                tree, e = _parse("\n".join(candidate))
+                if tree is not None:
+                    code.tree, code.python_source = tree, "\n".join(candidate)
+            else:
+                code.tree, code.python_source = tree, _keep_timed(candidate, src_lines)
+            err2 = err2 or e
+            if tree is not None:
+                transformed_lines = candidate
+                break
+        if tree is None:
+            transformed_lines = masked_lines
             code.syntax_error = err2 or err
     else:
         code.tree, code.python_source = tree, source
@@ -191,6 +220,31 @@ def _python_cell(lines: list[str], body_start: int) -> CellCode:
             continue  # the line parsed as Python as it was (e.g. inside a string)
         _record_escape(code, src_lines, i)
     return code
+
+
+def _candidates(masked: list[str], original: list[str], source: str):
+    yield masked
+    transformed = _ipython_transform(source)
+    if transformed is not None:
+        t_lines = transformed.split("\n")
+        if t_lines and t_lines[-1] == "" and not source.endswith("\n"):
+            t_lines.pop()
+        if len(t_lines) == len(original):
+            yield t_lines
+
+
+def _keep_timed(lines: list[str], original: list[str]) -> str:
+    """``%time stmt`` keeps its statement, at its real column."""
+    out = lines
+    for i, ln in enumerate(original):
+        if "%" in ln:
+            m = _TIMED_PREFIX.match(ln)
+            if m:
+                if out is lines:
+                    out = list(lines)
+                # "%time stmt" -> "if 1: stmt", same width, so columns stay exact
+                out[i] = m.group(1) + "if 1:" + " " * (len(m.group(2)) - 5) + ln[m.end():]
+    return "\n".join(out)
 
 
 def _might_escape(line: str) -> bool:
@@ -215,22 +269,21 @@ def _record_escape(code: CellCode, lines: list[str], i: int) -> None:
         text = rest.rstrip()
         stripped = text.lstrip()
         col = base_col + (len(text) - len(stripped))
-        end = i
-        while stripped.endswith("\\") and end + 1 < len(lines):
-            end += 1
-            stripped = stripped[:-1] + " " + lines[end].strip()
+        stripped, end, segments = _join_continued(lines, i, col, stripped)
         if stripped:
-            code.shell.append(ShellCommand(stripped, i + 1, col, "!", end + 1))
+            code.shell.append(ShellCommand(stripped, i + 1, col, "!", end + 1, segments))
         return
     mm = re.match(r"(\w+)[ \t]*(.*)", rest)
     if not mm:
         return
     name, args = mm.group(1), mm.group(2).rstrip()
     args_col = base_col + mm.start(2)
-    if name in SHELL_LINE_MAGICS:
-        code.shell.append(ShellCommand(f"{name} {args}".rstrip(), i + 1, base_col, f"%{name}", i + 1))
+    if name in SHELL_LINE_MAGICS:  # the text is the line as written ("pip  install x"), continuations joined
+        text, end, segments = _join_continued(lines, i, base_col, (rest[:mm.start(2)] + args).rstrip())
+        code.shell.append(ShellCommand(text, i + 1, base_col, f"%{name}", end + 1, segments))
     elif name in SHELL_RUNNER_MAGICS and args:
-        code.shell.append(ShellCommand(args, i + 1, args_col, f"%{name}", i + 1))
+        text, end, segments = _join_continued(lines, i, args_col, args)
+        code.shell.append(ShellCommand(text, i + 1, args_col, f"%{name}", end + 1, segments))
     code.magics.append(LineMagic(name, args, i + 1, args_col))
 
 

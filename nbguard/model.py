@@ -149,5 +149,10 @@ class Report:
         rows = [f.to_dict() for f in self.findings]
         return pd.DataFrame(rows, columns=list(FINDING_FIELDS))
 
+    def _repr_mimebundle_(self, include=None, exclude=None):  # IPython display: the panel, or text
+        from .widget import mimebundle
+
+        return mimebundle(self, include, exclude)
+
     def __len__(self) -> int:
         return len(self.findings)

@@ -158,7 +158,10 @@ def notebook_from_dict(obj: Any, path: str = "<notebook>", raw: str | None = Non
     if major > 4:
         raise NotebookError(f"unsupported nbformat version {major}")
     cell_paths: list[JSONPath]
+    originals = None
     if major < 4:
+        originals = [c for ws in obj.get("worksheets") or [] if isinstance(ws, dict)
+                     for c in (ws.get("cells") if isinstance(ws.get("cells"), list) else [])]
         obj, cell_paths = _upgrade(obj, major)
     else:
         cells = obj.get("cells")
@@ -171,6 +174,10 @@ def notebook_from_dict(obj: Any, path: str = "<notebook>", raw: str | None = Non
     cells_out = [
         _read_cell(i, c, cell_paths[i], major) for i, c in enumerate(obj["cells"])
     ]
+    if major < 4 and originals is not None:
+        for cell, orig in zip(cells_out, originals):  # positions refer to the file as written
+            key = cell.json_path[-1]
+            cell.source_is_list = isinstance(orig, dict) and isinstance(orig.get(key), list)
     return Notebook(
         path=path,
         cells=cells_out,
@@ -193,10 +200,14 @@ def _upgrade(obj: dict, major: int) -> tuple[dict, list[JSONPath]]:
             if isinstance(ws, dict) and isinstance(ws.get("cells"), list):
                 paths.extend(("worksheets", w, "cells", j) for j in range(len(ws["cells"])))
     try:
-        node = nbformat.from_dict(obj)
+        from nbformat import v3, v4
+
+        from nbformat.v3.rwbase import rejoin_lines
+
+        node = rejoin_lines(nbformat.from_dict(obj)) if major == 3 else nbformat.from_dict(obj)
         if major < 3:
-            node = nbformat.convert(node, 3)
-        upgraded = nbformat.convert(node, 4)
+            node = v3.upgrade(node, from_version=major, from_minor=obj.get("nbformat_minor", 0))
+        upgraded = v4.upgrade(node, from_version=3, from_minor=node.get("nbformat_minor", 0))
     except Exception as e:  # nbformat raises many kinds on broken old files
         raise NotebookError(f"cannot upgrade nbformat {major} notebook: {type(e).__name__}") from None
     cells = upgraded.get("cells")

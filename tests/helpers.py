@@ -15,7 +15,7 @@ from nbguard.config import Config
 
 
 def code(source: str, outputs: list[dict] | None = None, **meta: Any) -> dict:
-    return {"cell_type": "code", "execution_count": None, "id": meta.pop("id", None) or f"c{abs(hash(source)) % 10**8}",
+    return {"cell_type": "code", "execution_count": None, "id": meta.pop("id", None) or f"c{abs(hash(str(source))) % 10**8}",
             "metadata": meta, "outputs": outputs or [], "source": source}
 
 

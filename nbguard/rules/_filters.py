@@ -147,3 +147,87 @@ def plaintext_url(value: str) -> bool:
     if not (low.startswith("http://") or low.startswith("ftp://")):
         return False
     return not is_local_host(url_host(v))
+
+
+# -- secrets: values and names (NBG102-NBG107) ---------------------------------
+
+# Names ending in "key" that hold a credential only when the value looks generated:
+# "KAGGLE_KEY", "AZURE_OPENAI_KEY", "subscriptionKey" -- but not "sort_key", "s3_key".
+_KEY_NAME = re.compile(r"(?:^|[_\-.])key$|[a-z0-9]Key$", re.I)
+_NOT_KEY_NAME = re.compile(
+    r"(?:^|[_\-.])(?:sort|primary|partition|foreign|unique|composite|row|col|column|cache|dict|map|lookup|hash|join"
+    r"|group|index|idx|label|labels|text|image|img|input|output|target|feature|features|s3|gcs|blob|object|obj|file"
+    r"|bucket|prefix|path|dataset|data|model|metric|metrics|ssh|public|pub|rsa|gpg|pgp|kms|encryption|cmk|value|json"
+    r"|field|column|attr|state|layer|query|q|k|v|id|name|result|results|config|cfg|param|params|random|rng|seed"
+    r"|jax|prng|sub|subkey|mask|sample|split|class|node|edge|entity|context|memory|cache_key|event|task|job|run)[_\-.]?key$",
+    re.I)
+
+
+def is_key_name(name: str) -> bool:
+    """``KAGGLE_KEY``, ``openai_key``, ``subscriptionKey``: a credential *if* the value looks generated.
+
+    Unlike :func:`is_secret_name`, a match is weak evidence; pair it with :func:`looks_like_key`.
+    """
+    if not name or len(name) > 80 or name.lower() == "key":
+        return False
+    return bool(_KEY_NAME.search(name)) and not _NOT_KEY_NAME.search(name) and not is_hash_name(name)
+
+
+_PASSWORD_WORD = re.compile(r"pass(?:word|wd|phrase)?|pwd", re.I)
+
+
+def is_password_name(name: str) -> bool:
+    """A secret name chosen by people (``password``, ``db_pass``, ``PWD``): any non-dummy value counts."""
+    return is_secret_name(name) and bool(_PASSWORD_WORD.search(name))
+
+
+_DUMMY_PASSWORDS = frozenset({
+    "pass", "passwd", "pwd", "pw", "p@ssw0rd", "passw0rd", "password1", "password123", "mypassword", "mypass",
+    "yourpassword", "secret123", "mysecret", "mysecretpassword", "tiger", "scott", "postgres", "mysql", "root",
+    "guest", "demo", "letmein", "qwerty", "hunter2", "pa55word", "s3cr3t", "topsecret", "supersecret",
+    "minioadmin", "admin123", "test123", "testpass", "testpassword", "username", "user", "login", "pass123",
+})
+
+
+def is_dummy_password(value: str) -> bool:
+    """Placeholders plus the passwords documentation uses (``scott:tiger``, ``postgres``, ``mysecretpassword``)."""
+    v = value.strip()
+    return is_placeholder(v) or v.lower() in _DUMMY_PASSWORDS
+
+
+def is_templated(value: str) -> bool:
+    """``{pw}``, ``${PW}``, ``$PW``, ``<password>``, ``%(pw)s``, ``{{ pw }}``: a value filled in elsewhere."""
+    return bool(re.search(r"[{}<>]|\$[({A-Za-z_]|%\(?\w*\)?[sd]|^\*+$|^\$", value))
+
+
+_FILE_EXT = re.compile(r"\.(?:[a-z]{1,4}[0-9]?|json|yaml|toml|parquet|jsonl|ipynb|tfrecord|pickle)$", re.I)
+_HOSTNAME = re.compile(r"^[\w\-]+(?:\.[\w\-]+)+$")
+_VERSION = re.compile(r"^v?\d+(?:[.\-_]\d+)+[\w.\-]*$")
+
+
+def looks_like_key(value: str) -> bool:
+    """A machine-generated credential: 8+ visible characters mixing letters and digits (or long and
+    high-entropy), not a path, URL, host, version, identifier or environment-variable name.
+
+    Stricter than :func:`looks_like_password`, for names such as ``token`` and ``*_key`` whose
+    non-secret values are words (``token="EasyNegative"``, ``sort_key="date"``). UUID-shaped
+    values pass: several providers issue UUID keys.
+    """
+    v = value.strip()
+    if len(v) < 8 or len(v) > 512 or not re.fullmatch(r"[\x21-\x7e]+", v):
+        return False
+    if is_placeholder(v) or is_templated(v):
+        return False
+    if not is_uuid(v) and not looks_like_password(v):
+        return False
+    if _FILE_EXT.search(v) or _VERSION.match(v) or re.fullmatch(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+", v):
+        return False  # "model.bin", "1.2.3", "transformers.AutoModel"
+    if _HOSTNAME.match(v) and re.search(r"\.[a-z]{2,6}$", v):
+        return False  # "api.openai.com"
+    if "/" in v and (len(v) < 30 or shannon_entropy(v) < 4.0):
+        return False  # "org/model-7b", "data/2023/train"
+    has_digit = any(c.isdigit() for c in v)
+    has_alpha = any(c.isalpha() for c in v)
+    if has_digit and has_alpha:
+        return True
+    return len(v) >= 20 and shannon_entropy(v) >= 3.5 and not re.fullmatch(r"[A-Za-z]+(?:[_\-][A-Za-z]+)*", v)

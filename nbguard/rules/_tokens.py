@@ -42,6 +42,11 @@ def _jwt_ok(token: str) -> bool:
     return isinstance(data, dict) and "alg" in data
 
 
+def _telegram_ok(token: str) -> bool:
+    # bot tokens are <bot id>:AA<33 chars>; ids and ARNs with colons are not
+    return ":AA" in token and not token.split(":", 1)[0][:1] == "0"
+
+
 def _has_digit_and_letter(token: str) -> bool:
     return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
 
@@ -104,18 +109,40 @@ _DETECT_SECRETS = {
     "SquareOAuthDetector": ("Square OAuth secret", ("sq0csp-",)),
     "NpmDetector": ("npm token", ("_authToken",)),
     "MailchimpDetector": ("Mailchimp API key", ("-us",)),
-    "TelegramBotTokenDetector": ("Telegram bot token", (":",)),
+    "TelegramBotTokenDetector": ("Telegram bot token", (":AA",)),
     "TwilioKeyDetector": ("Twilio API key", ("AC", "SK")),
 }
 
 _table: list[TokenPattern] | None = None
+_anchor_re: re.Pattern | None = None
+_by_anchor: dict[str, list[int]] = {}
+_always: list[int] = []
 
 
 def patterns() -> list[TokenPattern]:
-    global _table
+    global _table, _anchor_re
     if _table is None:
-        _table = list(_OWN) + list(_from_detect_secrets())
+        table = list(_OWN) + list(_from_detect_secrets())
+        for i, p in enumerate(table):
+            if not p.anchors:
+                _always.append(i)
+            for a in p.anchors:
+                _by_anchor.setdefault(a, []).append(i)
+        _anchor_re = re.compile("|".join(re.escape(a) for a in sorted(_by_anchor, key=len, reverse=True)))
+        _table = table
     return _table
+
+
+def _candidates(text: str) -> list[int]:
+    """Indexes of the patterns whose anchors occur in ``text`` (one C-speed scan)."""
+    patterns()
+    present = set(_anchor_re.findall(text))  # type: ignore[union-attr]
+    if not present:
+        return _always
+    idx = set(_always)
+    for a in present:
+        idx.update(_by_anchor[a])
+    return sorted(idx)
 
 
 def _from_detect_secrets() -> Iterator[TokenPattern]:
@@ -143,7 +170,7 @@ def _from_detect_secrets() -> Iterator[TokenPattern]:
             for rx in denylist:
                 if obj.__name__ == "PrivateKeyDetector":
                     rx = re.compile(r"-----" + rx.pattern + r"-----|" + rx.pattern)
-                validate = _jwt_ok if obj.__name__ == "JwtTokenDetector" else None
+                validate = {"JwtTokenDetector": _jwt_ok, "TelegramBotTokenDetector": _telegram_ok}.get(obj.__name__)
                 group = 1 if rx.groups == 1 and obj.__name__ in ("AWSKeyDetector",) else 0
                 pattern_anchors = anchors
                 if obj.__name__ == "AWSKeyDetector":
@@ -162,9 +189,9 @@ class TokenMatch:
 def scan(text: str, extra: list | tuple = ()) -> list[TokenMatch]:
     """Every credential-shaped match in ``text``, overlaps resolved (longest first)."""
     found: list[TokenMatch] = []
-    for p in patterns():
-        if p.anchors and not any(a in text for a in p.anchors):
-            continue
+    table = patterns()
+    for i in _candidates(text):
+        p = table[i]
         for m in p.regex.finditer(text):
             try:
                 start, end = m.span(p.group)

@@ -1,0 +1,447 @@
+"""What a notebook did to its files and environment before a call.
+
+Rules about loading things need to know what came earlier in the notebook:
+
+* **produced** paths: files and folders the notebook's own code made
+  (``pickle.dump(obj, open("m.pkl", "wb"))``, ``joblib.dump(m, "m.joblib")``,
+  ``model.save_pretrained("out")``, ``TrainingArguments(output_dir="out")``,
+  ``os.makedirs("ckpt")``, ``!mkdir ckpt``);
+* **fetched** paths: files and folders brought in from elsewhere
+  (``urlretrieve(url, "m.pkl")``, ``!wget -O m.pkl``, ``!git clone ...``,
+  ``snapshot_download(..., local_dir="m")``, ``!unzip x.zip -d data``);
+* **environment** variables set by ``os.environ[K] = V``, ``os.environ.setdefault``,
+  ``os.environ.update``, ``os.putenv``, ``%env K=V`` and ``%set_env K V``.
+
+Both kinds of path say "this name is a local path, not a Hub id"; only
+*produced* says "this file is the notebook's own output", which lowers the
+severity of loading it (it is not dropped: the file may be swapped on disk).
+
+The facts live in ``ctx.facts["paths"]`` (one :class:`PathFacts` per notebook
+run). Rules that need them call the ``observe_*`` functions from their hooks:
+every rule that reads a fact also feeds it, so the answer does not depend on
+which other rules are selected. Observing is idempotent (the first evidence for
+a path wins), so several rules may observe the same call. A rule must check a
+call *before* observing it, so a call never serves as its own evidence.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..analysis import Value
+
+if TYPE_CHECKING:
+    from ..analysis import CallSite
+    from ..engine import CellContext
+    from ..ipysyntax import LineMagic, ShellCommand
+
+FACTS_KEY = "paths"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a fact came from: what did it, 0-based cell, 1-based line."""
+
+    how: str
+    cell: int
+    line: int
+
+    def describe(self) -> str:
+        return f"{self.how} in cell {self.cell + 1}, line {self.line}"
+
+
+@dataclass
+class PathFacts:
+    produced: dict[str, Evidence] = field(default_factory=dict)
+    fetched: dict[str, Evidence] = field(default_factory=dict)
+    env: dict[str, tuple[str, Evidence]] = field(default_factory=dict)
+    # per-cell cache: name -> [(line, expr)] for `with X as name` / `name = X` in the cell
+    _cell_bindings: tuple[int, dict[str, list[tuple[int, ast.expr]]]] | None = None
+
+
+def facts(ctx: "CellContext") -> PathFacts:
+    f = ctx.facts.get(FACTS_KEY)
+    if f is None:
+        f = ctx.facts[FACTS_KEY] = PathFacts()
+    return f
+
+
+def normalize(path: str) -> str:
+    p = path.strip().replace("\\", "/")
+    if not p:
+        return ""
+    p = posixpath.normpath(p)
+    return "" if p == "." else p
+
+
+def _record(table: dict[str, Evidence], path: str | None, ev: Evidence) -> None:
+    if path:
+        p = normalize(path)
+        if p and p not in table:
+            table[p] = ev
+
+
+def _lookup(table: dict[str, Evidence], path: str) -> Evidence | None:
+    p = normalize(path)
+    if not p:
+        return None
+    if p in table:
+        return table[p]
+    # a file or folder inside a produced/fetched folder
+    parts = p.split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        ev = table.get("/".join(parts[:i]))
+        if ev is not None:
+            return ev
+    return None
+
+
+def produced_before(ctx: "CellContext", path: str) -> Evidence | None:
+    """Did the notebook's own code write ``path`` (or a folder holding it) earlier?"""
+    return _lookup(facts(ctx).produced, path)
+
+
+def fetched_before(ctx: "CellContext", path: str) -> Evidence | None:
+    """Was ``path`` (or a folder holding it) downloaded, cloned or extracted earlier?"""
+    return _lookup(facts(ctx).fetched, path)
+
+
+def local_before(ctx: "CellContext", path: str) -> Evidence | None:
+    """Evidence that ``path`` names something on local disk."""
+    return produced_before(ctx, path) or fetched_before(ctx, path)
+
+
+def env_value(ctx: "CellContext", name: str) -> tuple[str, Evidence] | None:
+    """The value an earlier cell gave environment variable ``name``, with where."""
+    return facts(ctx).env.get(name)
+
+
+def env_truthy(value: str) -> bool:
+    return value.strip().strip("\"'").lower() in ("1", "true", "yes", "on", "y")
+
+
+# -- resolving file arguments -------------------------------------------------------
+
+_OPENERS = frozenset({"open", "io.open", "builtins.open", "gzip.open", "bz2.open", "lzma.open", "codecs.open",
+                      "fsspec.open", "smart_open.open", "tensorflow.io.gfile.GFile", "tf.io.gfile.GFile",
+                      "gzip.GzipFile", "bz2.BZ2File", "lzma.LZMAFile"})
+_PATH_CTORS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "Path"})
+
+
+def _cell_bindings(ctx: "CellContext") -> dict[str, list[tuple[int, ast.expr]]]:
+    f = facts(ctx)
+    key = ctx.cell.index if ctx.cell is not None else -1
+    if f._cell_bindings is not None and f._cell_bindings[0] == key:
+        return f._cell_bindings[1]
+    out: dict[str, list[tuple[int, ast.expr]]] = {}
+    tree = ctx.code.tree if ctx.code is not None else None
+    if tree is not None:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        out.setdefault(item.optional_vars.id, []).append((node.lineno, item.context_expr))
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                out.setdefault(node.targets[0].id, []).append((node.lineno, node.value))
+    for v in out.values():
+        v.sort(key=lambda x: x[0])
+    f._cell_bindings = (key, out)
+    return out
+
+
+def cell_binding(ctx: "CellContext", name: str, line: int) -> ast.expr | None:
+    """The expression bound to ``name`` in this cell by the last ``with ... as name`` or
+    ``name = ...`` at or before ``line`` (the scope does not track ``with`` targets)."""
+    best = None
+    for ln, expr in _cell_bindings(ctx).get(name, ()):
+        if ln <= line:
+            best = expr
+    return best
+
+
+def bound_qualname(ctx: "CellContext", expr: ast.expr) -> str:
+    """Qualified name of the callee that produced ``expr``'s object: for ``tar`` in
+    ``with tarfile.open(p) as tar`` -> ``tarfile.open()``."""
+    q = ctx.scope.qualname(expr) or ""
+    if isinstance(expr, ast.Name) and (q == expr.id or not q):
+        bound = cell_binding(ctx, expr.id, getattr(expr, "lineno", 10**9))
+        if isinstance(bound, ast.Call):
+            inner = ctx.scope.qualname(bound.func)
+            return f"{inner}()" if inner else ""
+    return q
+
+
+def _opener_path(call: ast.Call, ctx: "CellContext") -> Value | None:
+    q = ctx.scope.qualname(call.func) or ""
+    if q in _OPENERS or q.endswith(".GFile"):
+        target = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("file", "filename",
+                                                                                                   "name", "urlpath", "uri")), None)
+        return ctx.scope.str_value(target) if target is not None else None
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "open" and isinstance(call.func.value, ast.Call):
+        inner = call.func.value  # Path("x").open("rb")
+        if (ctx.scope.qualname(inner.func) or "") in _PATH_CTORS and inner.args:
+            return ctx.scope.str_value(inner.args[0])
+    return None
+
+
+def file_path(ctx: "CellContext", expr: ast.expr | None) -> Value | None:
+    """The path behind a file argument: a path string, ``open("x")``, ``Path("x")``,
+    or a name bound by ``with open("x") as f`` / ``f = open("x")`` in this cell."""
+    if expr is None:
+        return None
+    if isinstance(expr, ast.Call):
+        v = _opener_path(expr, ctx)
+        if v is not None:
+            return v
+        q = ctx.scope.qualname(expr.func) or ""
+        if q in _PATH_CTORS and expr.args:
+            return ctx.scope.str_value(expr.args[0])
+        return None
+    v = ctx.scope.value(expr)
+    if v is not None:
+        return v if isinstance(v.value, str) else None
+    if isinstance(expr, ast.Name):
+        bound = cell_binding(ctx, expr.id, getattr(expr, "lineno", 10**9))
+        if isinstance(bound, ast.Call):
+            return _opener_path(bound, ctx)
+    return None
+
+
+# -- observing ------------------------------------------------------------------------
+
+# (qualname suffix, position of the path argument, keyword name, what it is)
+_PRODUCERS = (
+    ("pickle.dump", 1, "file"), ("_pickle.dump", 1, "file"), ("cPickle.dump", 1, "file"),
+    ("dill.dump", 1, "file"), ("cloudpickle.dump", 1, "file"), ("joblib.dump", 1, "filename"),
+    ("torch.save", 1, "f"), ("numpy.save", 0, "file"), ("numpy.savez", 0, "file"),
+    ("numpy.savez_compressed", 0, "file"), ("yaml.dump", 1, "stream"), ("skops.io.dump", 1, "file"),
+    ("os.makedirs", 0, "name"), ("os.mkdir", 0, "path"), ("shutil.copytree", 1, "dst"),
+    ("shutil.copy", 1, "dst"), ("shutil.copyfile", 1, "dst"), ("shutil.copy2", 1, "dst"),
+    ("shutil.make_archive", 0, "base_name"), ("safetensors.torch.save_file", 1, "filename"),
+)
+_PRODUCER_ATTRS = {  # method name -> (position, keyword)
+    "save_pretrained": (0, "save_directory"), "save_model": (0, "output_dir"), "to_pickle": (0, "path"),
+    "save_weights": (0, "filepath"), "save": (0, "filepath"), "export_model": (0, "path"),
+}
+_FETCHERS = (
+    ("urllib.request.urlretrieve", 1, "filename"), ("urllib.urlretrieve", 1, "filename"),
+    ("wget.download", 1, "out"), ("torch.hub.download_url_to_file", 1, "dst"), ("gdown.download", 1, "output"),
+    ("shutil.unpack_archive", 1, "extract_dir"),
+)
+# keywords that name a local folder the call creates or fills
+_DIR_KEYWORDS = {"output_dir": "produced", "logging_dir": "produced", "save_directory": "produced",
+                 "local_dir": "fetched"}
+
+
+def _str_at(call: "CallSite", pos: int | None, kw: str | None) -> str | None:
+    v = call.value(kw, pos)
+    return v.value if v is not None and isinstance(v.value, str) and not v.partial else None
+
+
+def _suffix(q: str, s: str) -> bool:
+    return q == s or q.endswith("." + s)
+
+
+def _canon(q: str) -> str:
+    return q.replace("np.", "numpy.", 1) if q.startswith("np.") else q
+
+
+def observe_call(call: "CallSite", ctx: "CellContext") -> None:
+    """Record the paths and environment variables a call writes."""
+    f = facts(ctx)
+    q = _canon(call.qualname)
+    node = call.node
+    line = node.lineno
+    cell = ctx.cell.index if ctx.cell is not None else -1
+
+    for suffix, pos, kw in _PRODUCERS:
+        if _suffix(q, suffix):
+            if suffix.endswith(("dump", "save")) and suffix not in ("numpy.save",):
+                path = file_path(ctx, call.arg(kw, pos))
+                _record(f.produced, path.value if path and not path.partial else None,
+                        Evidence(suffix, cell, line))
+            else:
+                _record(f.produced, _str_at(call, pos, kw), Evidence(suffix, cell, line))
+            return
+    for suffix, pos, kw in _FETCHERS:
+        if _suffix(q, suffix):
+            _record(f.fetched, _str_at(call, pos, kw), Evidence(suffix, cell, line))
+            break
+    attr = call.attr
+    if attr in _PRODUCER_ATTRS and isinstance(node.func, ast.Attribute):
+        pos, kw = _PRODUCER_ATTRS[attr]
+        path = file_path(ctx, call.arg(kw, pos))
+        if path is not None and not path.partial:
+            _record(f.produced, path.value, Evidence(f".{attr}()", cell, line))
+    if attr == "mkdir" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
+        _record(f.produced, (file_path(ctx, node.func.value) or Value(None)).value
+                if isinstance((file_path(ctx, node.func.value) or Value(None)).value, str) else None,
+                Evidence("Path.mkdir()", cell, line))
+    if attr == "extractall" and isinstance(node.func, ast.Attribute):
+        _record(f.fetched, _str_at(call, 0, "path"), Evidence(".extractall()", cell, line))
+    for kw, table in _DIR_KEYWORDS.items():
+        v = _str_at(call, None, kw)
+        if v:
+            _record(f.produced if table == "produced" else f.fetched, v, Evidence(f"{kw}=", cell, line))
+
+    # environment
+    if q in ("os.environ.setdefault", "os.putenv") or (q == "os.environ.__setitem__"):
+        k, v = _str_at(call, 0, None), call.value(None, 1)
+        if k and v is not None and not v.partial:
+            f.env.setdefault(k, (str(v.value), Evidence(q, cell, line)))
+    elif q == "os.environ.update":
+        items: dict = {}
+        d = call.value(None, 0)
+        if d is not None and isinstance(d.value, dict):
+            items.update({k: e.value for k, e in d.value.items()})
+        for k in node.keywords:
+            if k.arg:
+                items[k.arg] = ctx.scope.value(k.value)
+        for k, v in items.items():
+            if isinstance(k, str) and v is not None and not v.partial:
+                f.env.setdefault(k, (str(v.value), Evidence("os.environ.update", cell, line)))
+    elif q in ("os.environ.pop", "os.unsetenv"):
+        k = _str_at(call, 0, None)
+        if k:
+            f.env.pop(k, None)
+
+
+def observe_assign(node: ast.AST, ctx: "CellContext") -> None:
+    """``os.environ["K"] = "v"`` (and ``del os.environ["K"]``)."""
+    f = facts(ctx)
+    cell = ctx.cell.index if ctx.cell is not None else -1
+    if isinstance(node, ast.Assign):
+        for t in node.targets:
+            key = _environ_key(t, ctx)
+            if key is not None:
+                v = ctx.scope.value(node.value)
+                if v is not None and not v.partial:
+                    f.env[key] = (str(v.value), Evidence("os.environ", cell, node.lineno))
+    elif isinstance(node, ast.Delete):
+        for t in node.targets:
+            key = _environ_key(t, ctx)
+            if key is not None:
+                f.env.pop(key, None)
+
+
+def _environ_key(target: ast.expr, ctx: "CellContext") -> str | None:
+    if isinstance(target, ast.Subscript) and ctx.scope.qualname(target.value) == "os.environ":
+        k = ctx.scope.str_value(target.slice)
+        return k.value if k is not None and not k.partial else None
+    return None
+
+
+def parse_env_magic(magic: "LineMagic") -> tuple[str, str] | None:
+    """``%env K=V`` / ``%env K V`` / ``%set_env K V`` -> (K, V)."""
+    if magic.name not in ("env", "set_env"):
+        return None
+    args = magic.args.strip()
+    m = re.match(r"([A-Za-z_]\w*)\s*=\s*(.*)$", args) or re.match(r"([A-Za-z_]\w*)\s+(\S.*)$", args)
+    if not m:
+        return None
+    return m.group(1), m.group(2).strip().strip("\"'")
+
+
+def observe_magic(magic: "LineMagic", ctx: "CellContext") -> None:
+    kv = parse_env_magic(magic)
+    if kv:
+        cell = ctx.cell.index if ctx.cell is not None else -1
+        facts(ctx).env[kv[0]] = (kv[1], Evidence(f"%{magic.name}", cell, magic.line))
+
+
+def shell_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text, comments=True)
+    except ValueError:
+        return text.split()
+
+
+def split_commands(text: str) -> list[list[str]]:
+    """``a && b; c | d`` -> [[a...], [b...], [c...], [d...]]."""
+    out: list[list[str]] = [[]]
+    for w in shell_words(text):
+        if w in ("&&", "||", ";", "|", "&"):
+            out.append([])
+        elif w.endswith(";") and len(w) > 1:
+            out[-1].append(w[:-1])
+            out.append([])
+        else:
+            out[-1].append(w)
+    return [c for c in out if c]
+
+
+def _url_basename(url: str) -> str:
+    tail = url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return tail
+
+
+def _option(words: list[str], *names: str) -> str | None:
+    for i, w in enumerate(words):
+        for n in names:
+            if w == n and i + 1 < len(words):
+                return words[i + 1]
+            if n.startswith("--") and w.startswith(n + "="):
+                return w[len(n) + 1:]
+            if not n.startswith("--") and w.startswith(n) and len(w) > len(n):
+                return w[len(n):]
+    return None
+
+
+def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
+    f = facts(ctx)
+    cell = ctx.cell.index if ctx.cell is not None else -1
+    for words in split_commands(cmd.text):
+        if words and words[0] == "sudo":
+            words = words[1:]
+        if not words:
+            continue
+        prog = words[0].rsplit("/", 1)[-1]
+        args = [w for w in words[1:] if not w.startswith("-")]
+        ev = Evidence(f"!{prog}", cell, cmd.line)
+        if prog == "mkdir":
+            for a in args:
+                _record(f.produced, a, ev)
+        elif prog == "git" and "clone" in words:
+            rest = [w for w in words[words.index("clone") + 1:] if not w.startswith("-")]
+            if rest:
+                _record(f.fetched, rest[1] if len(rest) > 1 else _url_basename(rest[0]).removesuffix(".git"), ev)
+        elif prog == "wget":
+            out = _option(words, "-O", "--output-document")
+            pdir = _option(words, "-P", "--directory-prefix")
+            urls = [a for a in args if "://" in a]
+            if out and out != "-":
+                _record(f.fetched, out, ev)
+            elif urls:
+                for u in urls:
+                    name = _url_basename(u)
+                    _record(f.fetched, posixpath.join(pdir, name) if pdir else name, ev)
+        elif prog == "curl":
+            out = _option(words, "-o", "--output")
+            if out and out != "-":
+                _record(f.fetched, out, ev)
+            elif "-O" in words or "--remote-name" in words:
+                for u in (a for a in args if "://" in a):
+                    _record(f.fetched, _url_basename(u), ev)
+        elif prog in ("gdown", "aria2c"):
+            out = _option(words, "-O", "--output", "-o", "--out")
+            if out:
+                _record(f.fetched, out, ev)
+        elif prog == "unzip":
+            d = _option(words, "-d")
+            if d:
+                _record(f.fetched, d, ev)
+        elif prog == "tar":
+            d = _option(words, "-C", "--directory")
+            if d:
+                _record(f.fetched, d, ev)
+        elif prog in ("huggingface-cli", "hf") and "download" in words:
+            d = _option(words, "--local-dir")
+            if d:
+                _record(f.fetched, d, ev)
+        elif prog in ("cp", "mv", "rsync") and len(args) >= 2:
+            _record(f.produced, args[-1], ev)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -275,6 +276,10 @@ class NotebookRun:
                                 self._visit(v, ctx)
                     elif isinstance(value, ast.AST):
                         self._visit(value, ctx)
+                if isinstance(stmt, (ast.With, ast.AsyncWith)):  # `with requests.Session() as s:`
+                    for item in stmt.items:
+                        if item.optional_vars is not None:
+                            self.scope.bind_assign(item.optional_vars, item.context_expr, stmt.lineno)
                 for sub in (getattr(stmt, "body", []), getattr(stmt, "orelse", []),
                             getattr(stmt, "finalbody", [])):
                     self._walk_body(sub, ctx, top)
@@ -333,10 +338,11 @@ class NotebookRun:
             parts = list(v.value)
             if len(parts) >= 3 and parts[0].split("/")[-1] in ("bash", "sh", "zsh") and parts[1] == "-c":
                 text = parts[2]
-            else:
-                text = " ".join(parts)
+            else:  # an argv list: quote each item so "a|b" or "x>=1" stays one word
+                text = shlex.join(parts)
         elif isinstance(v.value, str):
-            text = v.value
+            # a known prefix only (f"pip install {pkg}"): mark the unknown tail as an expansion
+            text = v.value + "{…}" if v.partial else v.value
         else:
             return
         line, col, end_line, end_col = ctx.node_span(arg)

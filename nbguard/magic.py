@@ -40,8 +40,8 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 HISTORY_PATH = "<kernel history>"
 CELL_PATH = "<cell>"
 # Kernel history lint for `%nbguard on`: keep the context cheap.
-CONTEXT_INPUTS = 200
-CONTEXT_CHARS = 200_000
+CONTEXT_INPUTS = 100
+CONTEXT_CHARS = 100_000
 
 _OWN_LINE = re.compile(r"^\s*(%{1,2}nbguard\b.*|%(re)?load_ext\s+nbguard\s*|#.*)?$")
 
@@ -179,6 +179,7 @@ class NbguardMagics(Magics):
         self.loaded_at = time.time()
         self.ran_at: dict[int, float] = {}  # execution count -> when it finished
         self.watch: _Watch | None = None
+        self.current: str | None = None  # raw source of the cell running now
         self._nested = False  # %%nbguard runs its body with run_cell: do not check it twice
 
     # ---- events -------------------------------------------------------------------
@@ -187,15 +188,20 @@ class NbguardMagics(Magics):
         if isinstance(count, int):
             self.ran_at[count] = time.time()
 
+    def record_cell(self, info) -> None:
+        self.current = getattr(info, "raw_cell", None)
+
     def register(self) -> None:
+        self.shell.events.register("pre_run_cell", self.record_cell)
         self.shell.events.register("post_run_cell", self.post_run_cell)
 
     def unregister(self) -> None:
         self._stop_watch()
-        try:
-            self.shell.events.unregister("post_run_cell", self.post_run_cell)
-        except ValueError:
-            pass
+        for event, fn in (("pre_run_cell", self.record_cell), ("post_run_cell", self.post_run_cell)):
+            try:
+                self.shell.events.unregister(event, fn)
+            except ValueError:
+                pass
 
     # ---- %nbguard -----------------------------------------------------------------
     @line_magic
@@ -208,8 +214,8 @@ class NbguardMagics(Magics):
             if args.target == "off":
                 return self._stop_watch(verbose=True)
             return self._lint(args)
-        except _HelpShown:
-            build_parser().print_help()
+        except _HelpShown:  # argparse printed the help
+            pass
         except MagicError as e:
             _error(str(e))
         return None
@@ -238,11 +244,13 @@ class NbguardMagics(Magics):
         self.shell.user_ns["_nbguard"] = report
         return report
 
-    def executed_inputs(self, exclude_current: bool = True) -> list[tuple[int, str]]:
+    def executed_inputs(self) -> list[tuple[int, str]]:
+        """(execution count, raw input) of what ran before the cell now running."""
         hist = list(self.shell.history_manager.input_hist_raw) if self.shell.history_manager else []
-        current = self.shell.execution_count
-        return [(n, src) for n, src in enumerate(hist)
-                if n > 0 and isinstance(src, str) and not (exclude_current and n >= current)]
+        out = [(n, src) for n, src in enumerate(hist) if n > 0 and isinstance(src, str)]
+        if out and self.current is not None and out[-1][1] == self.current:
+            out.pop()
+        return out
 
     def history_notebook(self, extra: str | None = None, limit: int | None = None) -> dict:
         """The kernel's inputs as a notebook: cell i holds In[i + 1]."""
@@ -325,8 +333,7 @@ class NbguardMagics(Magics):
         """Findings of ``raw_cell``, linted after the kernel's earlier inputs (for context)."""
         from .api import lint_notebook
 
-        body = _cell_body(raw_cell)
-        nb = self.history_notebook(extra=body, limit=CONTEXT_INPUTS)
+        nb = self.history_notebook(extra=raw_cell, limit=CONTEXT_INPUTS)
         last = len(nb["cells"]) - 1
         report = lint_notebook(nb, config, path=CELL_PATH)
         return [f for f in report.findings if f.cell == last]
@@ -391,26 +398,22 @@ class NbguardMagics(Magics):
             config = make_config(args, os.getcwd())
             findings = self.check_cell("%%nbguard\n" + cell, config)
         except _HelpShown:
-            build_parser(cell=True).print_help()
             return None
         except MagicError as e:
             _error(str(e))
             return None
         if findings:
-            print(warning_text(findings, line_offset=0), file=sys.stderr)
+            print(warning_text(findings), file=sys.stderr)
         else:
             print("nbguard: no findings in this cell")
+        sys.stdout.flush()
+        sys.stderr.flush()  # the findings first, then what the cell prints
         self._nested = True
         try:
             self.shell.run_cell(cell, store_history=False)
         finally:
             self._nested = False
         return None
-
-
-def _cell_body(raw_cell: str) -> str:
-    """A ``%%nbguard`` cell is linted as its body (the magic line kept, so line numbers hold)."""
-    return raw_cell
 
 
 def _finding_lines(findings, indent: str = "  ") -> list[str]:
@@ -423,7 +426,7 @@ def _finding_lines(findings, indent: str = "  ") -> list[str]:
     return out
 
 
-def warning_text(findings, line_offset: int = 0) -> str:
+def warning_text(findings) -> str:
     n = len(findings)
     codes = ",".join(sorted({f.rule for f in findings}))
     return "\n".join([f"nbguard: {n} finding{'s' if n != 1 else ''} in this cell"] + _finding_lines(findings)

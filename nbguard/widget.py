@@ -126,6 +126,7 @@ def _cell_label(f) -> str:
 def table_html(findings, show_path: bool = False) -> str:
     th = 'style="text-align:left;padding:3px 8px;border-bottom:2px solid var(--jp-border-color1,#bbb)"'
     td = 'style="text-align:left;vertical-align:top;padding:3px 8px;border-bottom:1px solid var(--jp-border-color2,#ddd)"'
+    wide = 'style="text-align:left;vertical-align:top;padding:3px 8px;border-bottom:1px solid var(--jp-border-color2,#ddd);min-width:24ch;max-width:60ch"'
     cols = (["file"] if show_path else []) + ["severity", "rule", "cell", "line", "message", "snippet"]
     head = "".join(f"<th {th}>{c}</th>" for c in cols)
     rows = []
@@ -138,10 +139,11 @@ def table_html(findings, show_path: bool = False) -> str:
             _e(_cell_label(f)),
             f"{f.line}:{f.column}",
             _e(f.message) + (f'<br><span style="opacity:.7">fix: {_e(f.fix)}</span>' if f.fix else ""),
-            f'<code style="white-space:pre-wrap;word-break:break-all">{_e(f.snippet.strip())}</code>',
+            f'<code style="white-space:pre-wrap;overflow-wrap:anywhere">{_e(f.snippet.strip())}</code>',
         ]
         rows.append(f'<tr class="nbguard-row" data-rule="{_e(f.rule)}">'
-                    + "".join(f"<td {td}>{c}</td>" for c in cells) + "</tr>")
+                    + "".join(f"<td {wide if i >= len(cells) - 2 else td}>{c}</td>" for i, c in enumerate(cells))
+                    + "</tr>")
     if not rows:
         rows.append(f'<tr><td {td} colspan="{len(cols)}"><i>no findings match the filters</i></td></tr>')
     return ('<table class="nbguard-table" style="border-collapse:collapse;width:100%;font-size:12.5px">'
@@ -264,7 +266,7 @@ class Panel:
         by_sev = report.summary()["by_severity"]
         self.severity = w.ToggleButtons(
             options=[(f"all ({len(findings)})", ALL)] + [(f"{s} ({by_sev[s]})", s) for s in sevs],
-            value=ALL, description="Severity", style={"button_width": "auto"},
+            value=ALL, style={"button_width": "auto"},
             tooltips=["every severity"] + [f"only {s} findings" for s in sevs])
         self.shown = w.HTML()
         self.table = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))
@@ -287,8 +289,9 @@ class Panel:
 
         children = [self.header]
         if findings:
-            children += [w.HBox([self.category, self.shown], layout=w.Layout(align_items="center")),
-                         self.severity, self.table, self.rule, self.doc]
+            children += [w.HBox([self.category, self.severity, self.shown],
+                                layout=w.Layout(align_items="center", flex_flow="row wrap")),
+                         self.table, self.rule, self.doc]
         self.widget = w.VBox(children, layout=w.Layout(padding="4px"))
         self.widget.add_class("nbguard-panel")
 

@@ -201,3 +201,17 @@ def magic_env_sets(magic) -> tuple[str, str, int] | None:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]
     return m.group(1), value, m.start(3)
+
+
+def anchor(call: CallSite, node: ast.AST | None) -> ast.AST:
+    """Where to report an argument of ``call``.
+
+    An argument found through ``**kwargs`` is a node of the dict literal, which may
+    sit in another statement or cell; report on the ``**kwargs`` expression instead.
+    """
+    if node is not None and any(n is node for n in ast.walk(call.node)):
+        return node
+    for kw in call.node.keywords:
+        if kw.arg is None:
+            return kw.value
+    return call.node.func

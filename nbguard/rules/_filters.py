@@ -197,7 +197,7 @@ def is_dummy_password(value: str) -> bool:
 
 def is_templated(value: str) -> bool:
     """``{pw}``, ``${PW}``, ``$PW``, ``<password>``, ``%(pw)s``, ``{{ pw }}``: a value filled in elsewhere."""
-    return bool(re.search(r"[{}<>]|\$[({A-Za-z_]|%\(?\w*\)?[sd]|^\*+$|^\$", value))
+    return bool(re.search(r"[{}<>]|\$[({A-Za-z_]|%\(\w+\)[sdr]|%[sdr](?![0-9A-Fa-f])|^\*+$|^\$", value))
 
 
 _FILE_EXT = re.compile(r"\.(?:[a-z]{1,4}[0-9]?|json|yaml|toml|parquet|jsonl|ipynb|tfrecord|pickle)$", re.I)
@@ -218,7 +218,8 @@ def looks_like_key(value: str) -> bool:
         return False
     if is_placeholder(v) or is_templated(v):
         return False
-    if not is_uuid(v) and not looks_like_password(v):
+    aws_like = bool(re.fullmatch(r"[A-Z0-9]{16,}", v)) and sum(c.isdigit() for c in v) >= 4
+    if not (is_uuid(v) or aws_like) and not looks_like_password(v):
         return False
     if _FILE_EXT.search(v) or _VERSION.match(v) or re.fullmatch(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+", v):
         return False  # "model.bin", "1.2.3", "transformers.AutoModel"

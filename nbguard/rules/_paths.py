@@ -60,6 +60,7 @@ class PathFacts:
     produced: dict[str, Evidence] = field(default_factory=dict)
     fetched: dict[str, Evidence] = field(default_factory=dict)
     env: dict[str, tuple[str, Evidence]] = field(default_factory=dict)
+    shell_vars: dict[str, str] = field(default_factory=dict)  # `export OUT=dir` in shell lines
     # per-cell cache: name -> [(line, expr)] for `with X as name` / `name = X` in the cell
     _cell_bindings: tuple[int, dict[str, list[tuple[int, ast.expr]]]] | None = None
 
@@ -214,15 +215,14 @@ def file_path(ctx: "CellContext", expr: ast.expr | None) -> Value | None:
 
 # -- observing ------------------------------------------------------------------------
 
-# (qualname suffix, position of the path argument, keyword name, what it is)
+# (qualname suffix, position of the path argument, keyword name)
 _PRODUCERS = (
     ("pickle.dump", 1, "file"), ("_pickle.dump", 1, "file"), ("cPickle.dump", 1, "file"),
     ("dill.dump", 1, "file"), ("cloudpickle.dump", 1, "file"), ("joblib.dump", 1, "filename"),
     ("torch.save", 1, "f"), ("numpy.save", 0, "file"), ("numpy.savez", 0, "file"),
     ("numpy.savez_compressed", 0, "file"), ("yaml.dump", 1, "stream"), ("skops.io.dump", 1, "file"),
-    ("os.makedirs", 0, "name"), ("os.mkdir", 0, "path"), ("shutil.copytree", 1, "dst"),
-    ("shutil.copy", 1, "dst"), ("shutil.copyfile", 1, "dst"), ("shutil.copy2", 1, "dst"),
-    ("shutil.make_archive", 0, "base_name"), ("safetensors.torch.save_file", 1, "filename"),
+    ("os.makedirs", 0, "name"), ("os.mkdir", 0, "path"), ("shutil.make_archive", 0, "base_name"),
+    ("safetensors.torch.save_file", 1, "filename"), ("tarfile.open", 0, "name"),
 )
 _PRODUCER_ATTRS = {  # method name -> (position, keyword)
     "save_pretrained": (0, "save_directory"), "save_model": (0, "output_dir"), "to_pickle": (0, "path"),
@@ -231,11 +231,13 @@ _PRODUCER_ATTRS = {  # method name -> (position, keyword)
 _FETCHERS = (
     ("urllib.request.urlretrieve", 1, "filename"), ("urllib.urlretrieve", 1, "filename"),
     ("wget.download", 1, "out"), ("torch.hub.download_url_to_file", 1, "dst"), ("gdown.download", 1, "output"),
-    ("shutil.unpack_archive", 1, "extract_dir"),
+    ("shutil.unpack_archive", 1, "extract_dir"), ("shutil.copytree", 1, "dst"), ("shutil.copy", 1, "dst"),
+    ("shutil.copyfile", 1, "dst"), ("shutil.copy2", 1, "dst"), ("shutil.move", 1, "dst"),
 )
 # keywords that name a local folder the call creates or fills
 _DIR_KEYWORDS = {"output_dir": "produced", "logging_dir": "produced", "save_directory": "produced",
                  "local_dir": "fetched"}
+_WRITE_MODES = re.compile(r"[wax]")
 
 
 def _str_at(call: "CallSite", pos: int | None, kw: str | None) -> str | None:
@@ -247,53 +249,56 @@ def _suffix(q: str, s: str) -> bool:
     return q == s or q.endswith("." + s)
 
 
-def _canon(q: str) -> str:
-    return q.replace("np.", "numpy.", 1) if q.startswith("np.") else q
+def canon(q: str) -> str:
+    """``np.load`` -> ``numpy.load`` when numpy was imported under an unusual alias we could not see."""
+    return "numpy." + q[3:] if q.startswith("np.") else q
+
+
+def _path_of(ctx: "CellContext", expr: ast.expr | None) -> str | None:
+    v = file_path(ctx, expr)
+    return v.value if v is not None and isinstance(v.value, str) and not v.partial else None
 
 
 def observe_call(call: "CallSite", ctx: "CellContext") -> None:
     """Record the paths and environment variables a call writes."""
     f = facts(ctx)
-    q = _canon(call.qualname)
+    q = canon(call.qualname)
     node = call.node
     line = node.lineno
     cell = ctx.cell.index if ctx.cell is not None else -1
 
     for suffix, pos, kw in _PRODUCERS:
         if _suffix(q, suffix):
-            if suffix.endswith(("dump", "save")) and suffix not in ("numpy.save",):
-                path = file_path(ctx, call.arg(kw, pos))
-                _record(f.produced, path.value if path and not path.partial else None,
-                        Evidence(suffix, cell, line))
-            else:
-                _record(f.produced, _str_at(call, pos, kw), Evidence(suffix, cell, line))
+            if suffix == "tarfile.open":  # only when opened for writing
+                mode = call.value("mode", 1)
+                if not (mode is not None and isinstance(mode.value, str) and _WRITE_MODES.search(mode.value)):
+                    break
+            _record(f.produced, _path_of(ctx, call.arg(kw, pos)), Evidence(suffix, cell, line))
             return
     for suffix, pos, kw in _FETCHERS:
         if _suffix(q, suffix):
-            _record(f.fetched, _str_at(call, pos, kw), Evidence(suffix, cell, line))
+            _record(f.fetched, _path_of(ctx, call.arg(kw, pos)), Evidence(suffix, cell, line))
             break
     attr = call.attr
-    if attr in _PRODUCER_ATTRS and isinstance(node.func, ast.Attribute):
-        pos, kw = _PRODUCER_ATTRS[attr]
-        path = file_path(ctx, call.arg(kw, pos))
-        if path is not None and not path.partial:
-            _record(f.produced, path.value, Evidence(f".{attr}()", cell, line))
-    if attr == "mkdir" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
-        _record(f.produced, (file_path(ctx, node.func.value) or Value(None)).value
-                if isinstance((file_path(ctx, node.func.value) or Value(None)).value, str) else None,
-                Evidence("Path.mkdir()", cell, line))
-    if attr == "extractall" and isinstance(node.func, ast.Attribute):
-        _record(f.fetched, _str_at(call, 0, "path"), Evidence(".extractall()", cell, line))
+    if isinstance(node.func, ast.Attribute):
+        if attr in _PRODUCER_ATTRS:
+            pos, kw = _PRODUCER_ATTRS[attr]
+            _record(f.produced, _path_of(ctx, call.arg(kw, pos)), Evidence(f".{attr}()", cell, line))
+        elif attr == "mkdir" and isinstance(node.func.value, ast.Call):  # Path("x").mkdir()
+            _record(f.produced, _path_of(ctx, node.func.value), Evidence("Path.mkdir()", cell, line))
+        elif attr == "extractall":
+            _record(f.fetched, _str_at(call, 0, "path"), Evidence(".extractall()", cell, line))
     for kw, table in _DIR_KEYWORDS.items():
         v = _str_at(call, None, kw)
         if v:
             _record(f.produced if table == "produced" else f.fetched, v, Evidence(f"{kw}=", cell, line))
 
     # environment
-    if q in ("os.environ.setdefault", "os.putenv") or (q == "os.environ.__setitem__"):
+    if q in ("os.environ.setdefault", "os.putenv"):
         k, v = _str_at(call, 0, None), call.value(None, 1)
         if k and v is not None and not v.partial:
-            f.env.setdefault(k, (str(v.value), Evidence(q, cell, line)))
+            if q == "os.putenv" or k not in f.env:
+                f.env[k] = (str(v.value), Evidence(q, cell, line))
     elif q == "os.environ.update":
         items: dict = {}
         d = call.value(None, 0)
@@ -304,7 +309,7 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
                 items[k.arg] = ctx.scope.value(k.value)
         for k, v in items.items():
             if isinstance(k, str) and v is not None and not v.partial:
-                f.env.setdefault(k, (str(v.value), Evidence("os.environ.update", cell, line)))
+                f.env[k] = (str(v.value), Evidence("os.environ.update", cell, line))
     elif q in ("os.environ.pop", "os.unsetenv"):
         k = _str_at(call, 0, None)
         if k:
@@ -392,14 +397,35 @@ def _option(words: list[str], *names: str) -> str | None:
     return None
 
 
+_SHELL_ASSIGN = re.compile(r"^([A-Za-z_]\w*)=(.*)$")
+_SHELL_VAR = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
+_OUTPUT_OPTS = ("--output_dir", "--output-dir", "--save_dir", "--save-dir", "--out_dir", "--outdir")
+
+
 def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
     f = facts(ctx)
     cell = ctx.cell.index if ctx.cell is not None else -1
     for words in split_commands(cmd.text):
+        if words and words[0] in ("export", "declare", "local"):
+            words = words[1:]
+            if not words:
+                continue
+        if words and _SHELL_ASSIGN.match(words[0]):
+            for w in words:
+                m = _SHELL_ASSIGN.match(w)
+                if not m:
+                    break
+                f.shell_vars[m.group(1)] = m.group(2)
+            continue
+        if f.shell_vars:
+            words = [_SHELL_VAR.sub(lambda m: f.shell_vars.get(m.group(1), m.group(0)), w) for w in words]
         if words and words[0] == "sudo":
             words = words[1:]
         if not words:
             continue
+        out_dir = _option(words, *_OUTPUT_OPTS)
+        if out_dir and "$" not in out_dir:
+            _record(f.produced, out_dir, Evidence(f"{words[0].rsplit('/', 1)[-1]} {_OUTPUT_OPTS[0]}", cell, cmd.line))
         prog = words[0].rsplit("/", 1)[-1]
         args = [w for w in words[1:] if not w.startswith("-")]
         ev = Evidence(f"!{prog}", cell, cmd.line)
@@ -444,4 +470,4 @@ def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
             if d:
                 _record(f.fetched, d, ev)
         elif prog in ("cp", "mv", "rsync") and len(args) >= 2:
-            _record(f.produced, args[-1], ev)
+            _record(f.fetched, args[-1], ev)

@@ -279,6 +279,10 @@ def expand_word(word: Word, origin: str, scope: Scope, shell_vars: dict[str, str
     text = word.text
     if "{" not in text and "$" not in text:
         return text, False, None
+    cut = text.find("{\u2026}")  # the engine's mark for the unknown tail of a partial string
+    if cut >= 0:
+        head, partial, found = expand_word(Word(text[:cut], word.start, word.end), origin, scope, shell_vars)
+        return head, True, found
     out: list[str] = []
     pos = 0
     found: Origin | None = None
@@ -342,7 +346,26 @@ def _url_start(text: str) -> int:
 
 
 def word_span(cmd, word: Word, ctx) -> tuple[int, int, int, int]:
-    return ctx.shell_span(cmd, word.start, word.end)
+    """The span of the URL inside ``word`` when it is written out, else of the whole word."""
+    raw = cmd.text[word.start:word.end]
+    m = re.search(r"[A-Za-z][A-Za-z0-9+.\-]*://", raw)
+    start, end = word.start, word.end
+    if m:
+        start += m.start()
+        if raw[-1:] in "'\"" and len(raw) > 1:
+            end -= 1
+    if cmd.origin.startswith(("!", "%")):
+        return ctx.shell_span(cmd, start, end)
+    # A command string from Python (os.system, subprocess): offsets map into the source
+    # only when it is a plain string literal; otherwise point at the whole argument.
+    lines = ctx.view.lines
+    src = lines[cmd.line - 1][cmd.col - 1:] if 0 < cmd.line <= len(lines) else ""
+    q = re.match(r"[rRuUfFbB]{0,2}(['\"])", src)
+    known = cmd.text.split("{\u2026}", 1)[0]
+    if q and cmd.end_line in (0, cmd.line) and src[q.end():].startswith(known) and start < len(known):
+        shift = q.end()
+        return cmd.line, cmd.col + shift + start, cmd.line, cmd.col + shift + min(end, len(known) + 1)
+    return ctx.shell_span(cmd, 0, len(cmd.text))
 
 
 def option_value(words: list[Word], names: tuple[str, ...], start: int = 0) -> tuple[int, str] | None:
@@ -369,3 +392,45 @@ def short_flags(word: str, takes_arg: str = "") -> str:
         if ch in takes_arg:
             break
     return "".join(out)
+
+
+_CURL_TAKES_ARG = "oHdXuAeFTwxbcmrKECyYzUQDtP"
+_CRED_HEADER = re.compile(r"^\s*(?:authorization|proxy-authorization|cookie|x-api-key|api-?key|x-auth-token"
+                          r"|private-token|x-goog-api-key|[\w-]*(?:token|secret|api[-_]?key)[\w-]*)\s*:", re.I)
+
+
+def shell_sends(prog: str, words: list[Word], start: int = 0) -> tuple[str | None, str | None]:
+    """(credentials, data) a ``curl`` / ``wget`` command sends, in words; None for none."""
+    creds = data = None
+    i = start
+    while i < len(words):
+        t = words[i].text
+        nxt = words[i + 1].text if i + 1 < len(words) else ""
+        opt, _, inline = t.partition("=") if t.startswith("--") else (t, "", "")
+        val = inline or nxt
+        if prog == "curl":
+            flags = short_flags(t, _CURL_TAKES_ARG)
+            last = flags[-1:] if flags else ""
+            sval = t[1 + len(flags):] or nxt if flags else ""
+            if opt in ("--user", "--oauth2-bearer", "--cookie") or last in ("u", "b"):
+                creds = creds or f"'{t if not flags else '-' + last}'"
+            elif (opt == "--header" or last == "H") and _CRED_HEADER.match(val if opt == "--header" else sval):
+                creds = creds or "an authorization header"
+            elif opt in ("--data", "--data-binary", "--data-raw", "--data-urlencode", "--form", "--upload-file",
+                         "--json", "--form-string") or last in ("d", "F", "T"):
+                data = data or f"'{opt if opt.startswith('--') else '-' + last}'"
+            elif (opt == "--request" or last == "X") and (val if opt == "--request" else sval).upper() in (
+                    "POST", "PUT", "PATCH"):
+                data = data or f"a {(val if opt == '--request' else sval).upper()} request"
+        elif prog == "wget":
+            if opt in ("--user", "--password", "--http-user", "--http-password", "--ftp-user", "--ftp-password",
+                       "--load-cookies"):
+                creds = creds or f"'{opt}'"
+            elif opt == "--header" and _CRED_HEADER.match(val):
+                creds = creds or "an authorization header"
+            elif opt in ("--post-data", "--post-file", "--body-data", "--body-file"):
+                data = data or f"'{opt}'"
+            elif opt == "--method" and val.upper() in ("POST", "PUT", "PATCH"):
+                data = data or f"a {val.upper()} request"
+        i += 1
+    return creds, data

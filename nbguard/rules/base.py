@@ -198,4 +198,6 @@ def matches(rule: type[Rule], selector: str) -> bool:
 
 
 def known_selector(selector: str) -> bool:
-    return any(matches(r, selector) for r in all_rules().values())
+    """A category (even one without enabled rules), ALL, or something that names a rule."""
+    s = selector.strip()
+    return s.lower() in CATEGORIES or any(matches(r, s) for r in all_rules().values())

@@ -47,11 +47,46 @@ class CellDeps:
 
 _NO_DEPS = CellDeps(frozenset(), frozenset(), frozenset())
 
+# Top-level statements the engine feeds to the scope (NotebookRun._walk_body/_bind).
+_BINDING_STMTS = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.FunctionDef,
+                  ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For,
+                  ast.AsyncFor, ast.While) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+
 
 def cell_deps(source: str, language: str) -> CellDeps:
     """Names bound, names read and modules imported by a code cell (an over-approximation)."""
+    return _names(analyse_cell(source, language).tree)
+
+
+def skeleton(source: str, language: str) -> str | None:
+    """``source`` with every line that cannot bind a name blanked (lines stay in place), or None.
+
+    A cell included only to build the scope of the cells being relinted is linted as
+    this skeleton: the same binding statements at the same lines and columns, far less
+    to check. None when nothing can be blanked or blanking would change the bindings."""
     code = analyse_cell(source, language)
-    tree = code.tree
+    if code.tree is None or code.kind != "python" or code.cell_magic:
+        return None
+    keep: set[int] = set()
+    for stmt in code.tree.body:
+        if isinstance(stmt, _BINDING_STMTS):
+            first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())])
+            keep.update(range(first, (stmt.end_lineno or stmt.lineno) + 1))
+    lines = source.split("\n")
+    if len(keep) >= len(lines):
+        return None
+    out = "\n".join(line if i in keep else "" for i, line in enumerate(lines, 1))
+    check = analyse_cell(out, language).tree
+    if check is None or _binding_dump(check) != _binding_dump(code.tree):
+        return None  # blanking broke the syntax or moved a statement: lint the whole cell
+    return out
+
+
+def _binding_dump(tree: ast.Module) -> list[str]:
+    return [ast.dump(s, include_attributes=True) for s in tree.body if isinstance(s, _BINDING_STMTS)]
+
+
+def _names(tree: ast.Module | None) -> CellDeps:
     if tree is None:
         return _NO_DEPS
     binds: set[str] = set()
@@ -90,9 +125,17 @@ def cell_deps(source: str, language: str) -> CellDeps:
 
 def _content_key(cell: dict) -> str:
     """Hash of everything in a cell that can change its findings (not its id)."""
-    data = json.dumps([cell.get("cell_type"), cell.get("source"), cell.get("outputs"), cell.get("metadata")],
-                      sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    h = hashlib.blake2b(digest_size=16)
+    src = cell.get("source")
+    for part in (cell.get("cell_type"), src if isinstance(src, str) else json.dumps(src)):
+        h.update(str(part).encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    for extra in (cell.get("outputs"), cell.get("metadata")):
+        if extra:
+            h.update(json.dumps(extra, sort_keys=True, ensure_ascii=False, default=str)
+                     .encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 @dataclass
@@ -124,6 +167,7 @@ class IncrementalLinter:
     def __init__(self, max_notebooks: int = 32, max_deps: int = 50_000) -> None:
         self._states: OrderedDict[str, _NotebookState] = OrderedDict()
         self._deps: OrderedDict[tuple[str, str], CellDeps] = OrderedDict()
+        self._skeletons: OrderedDict[tuple[str, str], str | None] = OrderedDict()
         self._max_notebooks = max_notebooks
         self._max_deps = max_deps
         self._lock = threading.Lock()
@@ -132,6 +176,7 @@ class IncrementalLinter:
         with self._lock:
             self._states.clear()
             self._deps.clear()
+            self._skeletons.clear()
 
     # -- public ------------------------------------------------------------------
     def lint(self, nb: dict, config: Config, *, path: str, key: str | None, display_path: str) -> LintResult:
@@ -155,6 +200,21 @@ class IncrementalLinter:
         else:
             self._deps.move_to_end(k)
         return d
+
+    def _context_cell(self, cell: dict, language: str) -> dict:
+        """A cell linted only for the bindings it gives later cells (its findings are not used)."""
+        src = cell.get("source")
+        src = "".join(src) if isinstance(src, list) else src if isinstance(src, str) else ""
+        k = (language, src)
+        if k in self._skeletons:
+            sk = self._skeletons[k]
+            self._skeletons.move_to_end(k)
+        else:
+            sk = self._skeletons[k] = skeleton(src, language)
+            if len(self._skeletons) > self._max_deps:
+                self._skeletons.popitem(last=False)
+        return {"id": cell.get("id"), "cell_type": "code", "source": src if sk is None else sk,
+                "metadata": {}, "outputs": []}
 
     def _lint(self, nb: dict, config: Config, path: str, key: str | None, display_path: str) -> LintResult:
         cells: list[dict] = nb["cells"]
@@ -186,8 +246,8 @@ class IncrementalLinter:
             states = [_CellState(o.id, keys[i], new_deps.get(i, o.deps), o.findings) for i, o in enumerate(old.cells)]
             if relint:
                 reduced = dict(nb)
-                reduced["cells"] = [c if i in include else {"id": ids[i], "cell_type": "raw", "source": "",
-                                                            "metadata": {}}
+                reduced["cells"] = [c if i in relint else self._context_cell(c, language) if i in include
+                                    else {"id": ids[i], "cell_type": "raw", "source": "", "metadata": {}}
                                     for i, c in enumerate(cells)]
                 findings = self._run(reduced, config, path, display_path)
                 for i in relint:

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import ast
+import re
+
+from ...model import Severity
+from .._filters import is_dummy_password, is_local_host, is_templated, looks_like_key
+from ..base import Rule
+
+# scheme://user:password@host  (the password may be empty, templated or a placeholder: checked after)
+_USERINFO = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{1,30})://(?P<user>[^\s:/?#@'\"<>\[\]\\]*)"
+    r"(?::(?P<pw>[^\s/?#@'\"\\]*))?@(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/?#:@'\"<>\\,;)]+)")
+# ?api_key=...&token=...
+_QUERY = re.compile(
+    r"[?&](?P<key>api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|private[_\-]?token|token|client[_\-]?secret"
+    r"|password|passwd|key|sig|X-Amz-Security-Token)=(?P<v>[^&\s'\"#<>\\)]+)", re.I)
+_ANCHORS = ("://", "?", "&")
+_NO_USER_SCHEMES = ("ssh", "git", "git+ssh", "ssh+git", "sftp", "scp", "mailto", "xmpp", "sip")
+# libpq / ODBC / ADO.NET keyword connection strings: "host=db user=etl password=..." / "Server=..;Pwd=..;"
+_CONN_KEYWORD = re.compile(r"(?:^|[\s;\"'])(?:host|hostaddr|server|dbname|database|data source|uid|user id|user|port)"
+                           r"\s*=", re.I)
+_CONN_PASSWORD = re.compile(r"(?:^|[\s;])(?:password|pwd|passwd)\s*=\s*(?P<q>['{]?)(?P<pw>[^;\s'}]+)", re.I)
+
+_WHERE = {"code": "", "markdown": " in a markdown cell", "raw": " in a raw cell", "output": " in a cell output",
+          "metadata": " in metadata"}
+
+
+class CredentialsInUrl(Rule):
+    """## What it does
+    Finds credentials written into a URL or connection string, in any text of the
+    notebook (code, shell lines, markdown, outputs, metadata):
+
+    - `scheme://user:password@host`: database DSNs for `create_engine`, `MongoClient`,
+      `redis.from_url`, proxies, `pip --index-url`;
+    - a token as the user part, as in `git clone https://<token>@github.com/org/repo`;
+    - credentials in a query string: `?api_key=`, `?token=`, `?access_token=`, `?key=`,
+      an Azure SAS `sig=`, `X-Amz-Security-Token=`;
+    - `password=` / `Pwd=` in libpq and ODBC connection strings in code.
+
+    Empty (`user:@`), templated (`{pw}`, `${PW}`, `<password>`, `%s`) and placeholder
+    passwords, and documentation dummies (`scott:tiger`, `postgres:postgres`), are not
+    reported. Credentials for a local host (`localhost`, `127.0.0.1`, an in-cluster
+    name such as `db`) are reported as low: a Jupyter server's `?token=` or a dev
+    database.
+
+    ## Why is this bad?
+    A URL is copied everywhere: SQLAlchemy and driver errors, tracebacks, logs, `repr`
+    of the engine, `git remote -v`. A notebook that builds or prints one stores the
+    password in the file, and `git clone https://<token>@...` also writes the token
+    into `.git/config`.
+
+    ## Example
+    ```python
+    engine = create_engine("postgresql://etl:Xy7pQ2r@db.corp.example:5432/sales")
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy import URL
+    engine = create_engine(URL.create("postgresql", username="etl",
+                                      password=os.environ["PGPASSWORD"], host="db.corp.example"))
+    ```
+    For git, use a credential helper or `gh auth login`; for libpq, `~/.pgpass`.
+
+    ## References
+    - [CWE-798: Use of Hard-coded Credentials](https://cwe.mitre.org/data/definitions/798.html)
+    - [CWE-598: Use of GET Request Method With Sensitive Query Strings](https://cwe.mitre.org/data/definitions/598.html)
+    - detect-secrets BasicAuthDetector
+    """
+
+    code = "NBG103"
+    name = "credentials-in-url"
+    category = "secrets"
+    severity = Severity.HIGH
+    cwe = 798
+    peers = ("detect-secrets:BasicAuthDetector",)
+    fix = "build the URL from parts at run time (URL.create(password=os.environ[...])) or use a credential helper"
+    texts = frozenset({"code", "markdown", "raw", "output", "metadata"})
+    nodes = (ast.Constant,)
+
+    def check_text(self, text, ctx) -> None:
+        t = text.text
+        if "://" not in t and "=" not in t:
+            return
+        where = _WHERE[text.kind]
+        if "@" in t:
+            for m in _USERINFO.finditer(t):
+                self._userinfo(m, ctx, where)
+        if "=" in t and ("?" in t or "&" in t):
+            for m in _QUERY.finditer(t):
+                self._query(m, t, ctx, where)
+
+    def _userinfo(self, m: re.Match, ctx, where: str) -> None:
+        scheme = m.group("scheme").lower()
+        host = m.group("host").lower().strip("[]")
+        pw = m.group("pw")
+        user = m.group("user")
+        if pw is None:
+            # a bare token as the user name: https://<token>@github.com
+            if scheme not in ("http", "https") or not (len(user) >= 20 and looks_like_key(user)):
+                return
+            start, end, what = m.start("user"), m.end("user"), "token"
+        else:
+            if not pw or is_templated(pw) or is_templated(user) or is_dummy_password(pw) or pw == user:
+                return
+            if scheme in ("http", "https") and pw.isdigit() and len(pw) <= 5:
+                return  # host:port written after a user name, not a password
+            start, end, what = m.start("pw"), m.end("pw"), "password"
+        severity = Severity.LOW if is_local_host(host) else None
+        ctx.report_offsets(self, start, end, f"{what} in a {scheme}:// URL{where}", severity=severity)
+
+    def _query(self, m: re.Match, t: str, ctx, where: str) -> None:
+        value = m.group("v")
+        if is_templated(value) or not looks_like_key(value.replace("%2F", "/").replace("%3D", "=").replace("%2B", "+")):
+            return
+        # the host of the URL this query belongs to
+        line_start = t.rfind("\n", 0, m.start()) + 1
+        head = t[line_start:m.start()]
+        scheme_at = head.rfind("://")
+        if scheme_at < 0:
+            return  # a query string without a URL ("a?b&token=x" in prose) is not enough
+        host = re.split(r"[/?#:@]", head[scheme_at + 3:], maxsplit=1)[0].lower()
+        severity = Severity.LOW if is_local_host(host) else None
+        key = m.group("key")
+        ctx.report_offsets(self, m.start("v"), m.end("v"), f"credential in the '{key}' query parameter of a URL{where}",
+                           severity=severity)
+
+    # libpq / ODBC keyword strings, only in Python string literals
+    def check_node(self, node, ctx) -> None:
+        v = node.value
+        if not isinstance(v, str) or "=" not in v or len(v) > 2000:
+            return
+        low = v.lower()
+        if "pwd" not in low and "pass" not in low:
+            return
+        m = _CONN_PASSWORD.search(v)
+        if m is None or not _CONN_KEYWORD.search(v):
+            return
+        pw = m.group("pw")
+        if is_templated(pw) or is_dummy_password(pw) or len(pw) < 4:
+            return
+        line, col, end_line, _ = ctx.node_span(node)
+        if end_line != line:
+            ctx.report_node(self, node, "password in a database connection string")
+            return
+        src = ctx.view.lines[line - 1] if 0 < line <= len(ctx.view.lines) else ""
+        i = src.find(pw, col - 1)
+        if i < 0:
+            ctx.report_node(self, node, "password in a database connection string")
+            return
+        host = re.search(r"(?:host|server|data source)\s*=\s*([^;\s]+)", v, re.I)
+        severity = Severity.LOW if host and is_local_host(host.group(1).split(",")[0].split(":")[0]) else None
+        ctx.report(self, (line, i + 1, line, i + 1 + len(pw)), "password in a database connection string",
+                   severity=severity)

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import ast
+
+from ...analysis import truthy
+from ...model import Severity
+from .._hub import describe_ref, hub_call, is_pin, local_reason, partial_hub_prefix, repo_label, short
+from .._paths import env_truthy, env_value, observe_assign, observe_call, observe_magic, observe_shell
+from ..base import Rule
+
+_OFFLINE_ENV = {
+    "dataset": ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"),
+    "from_pretrained": ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"),
+    "pipeline": ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"),
+}
+
+
+class UnpinnedHubModel(Rule):
+    """## What it does
+    Finds Hugging Face Hub downloads that are not pinned to a commit: `from_pretrained`
+    (transformers, diffusers, peft, sentence-transformers, timm, tokenizers, optimum,
+    setfit, trl...), `transformers.pipeline`, `SentenceTransformer` / `CrossEncoder`,
+    `hf_hub_download`, `snapshot_download`, `datasets.load_dataset`,
+    `timm.create_model("hf-hub:...")` and `vllm.LLM`, called without `revision=` or with
+    a revision that is not a 40-hex commit sha (`"main"`, a tag, `"refs/pr/1"`, a short
+    sha). A `pipeline(task)` with no `model=` is reported too: it downloads the task's
+    default model.
+
+    Local paths are not Hub ids and are skipped: `./x`, `/x`, `~/x`, `a/b/c`, file
+    names, Trainer checkpoints, folders the notebook wrote or downloaded earlier
+    (`save_pretrained`, `output_dir=`, `os.makedirs`, `!mkdir`, `!git clone`,
+    `local_dir=`), calls with `local_files_only=True`, and everything after
+    `HF_HUB_OFFLINE=1`. A revision held in a variable whose value is unknown gets the
+    benefit of the doubt; a constant set in an earlier cell is followed.
+
+    ## Why is this bad?
+    Branches and tags on the Hub are mutable. Whoever controls the repository (or its
+    token) can replace the weights, the tokenizer, or, with `trust_remote_code=True`,
+    the Python code the notebook runs, and the next run picks the change up silently.
+    Pickle-based weights (`pytorch_model.bin`) execute code when loaded. Even without
+    an attacker, an unpinned notebook is not reproducible: results change when the
+    model card's author pushes.
+
+    ## Example
+    ```python
+    from transformers import AutoModel
+    model = AutoModel.from_pretrained("bert-base-uncased")
+    pipe = pipeline("text-generation", model="gpt2", revision="main")
+    ```
+
+    Use instead:
+    ```python
+    model = AutoModel.from_pretrained(
+        "bert-base-uncased", revision="86b5e0934494bd15c9632b12f734a8a67f723594")
+    ```
+    Find the sha on the repository's "Files and versions" tab or with
+    `huggingface_hub.HfApi().model_info(repo).sha`, or load from a local snapshot.
+
+    ## References
+    - [CWE-494: Download of Code Without Integrity Check](https://cwe.mitre.org/data/definitions/494.html)
+    - [CWE-829: Inclusion of Functionality from Untrusted Control Sphere](https://cwe.mitre.org/data/definitions/829.html)
+    - Bandit B615 (`huggingface_unsafe_download`): accepts 7+ hex characters as a pin and
+      misses `pipeline`, `SentenceTransformer` and diffusers pipelines
+    - [Hugging Face: revisions](https://huggingface.co/docs/huggingface_hub/guides/download#from-specific-version)
+    """
+
+    code = "NBG301"
+    name = "unpinned-hub-model"
+    category = "unpinned-model"
+    severity = Severity.MEDIUM
+    cwe = 494
+    peers = ("bandit:B615",)
+    fix = "pass revision='<40-hex commit sha>' (or load from a local snapshot)"
+    nodes = (ast.Assign, ast.Delete)
+
+    def check_node(self, node, ctx) -> None:
+        observe_assign(node, ctx)
+
+    def check_magic(self, magic, ctx) -> None:
+        observe_magic(magic, ctx)
+
+    def check_shell(self, cmd, ctx) -> None:
+        observe_shell(cmd, ctx)
+
+    def check_call(self, call, ctx) -> None:
+        hc = hub_call(call, ctx)
+        if hc is not None:
+            self._check(hc, call, ctx)
+        observe_call(call, ctx)
+
+    def _check(self, hc, call, ctx) -> None:
+        if truthy(call.value("local_files_only")):
+            return
+        for var in _OFFLINE_ENV.get(hc.kind, ("HF_HUB_OFFLINE",)):
+            env = env_value(ctx, var)
+            if env is not None and env_truthy(env[0]):
+                return
+        node = call.node
+        trc = " and runs the repository's code (trust_remote_code=True)" \
+            if truthy(call.value("trust_remote_code")) else ""
+
+        if hc.repo is None:
+            if hc.kind == "pipeline" and not call.has_opaque_kwargs() \
+                    and not any(isinstance(a, ast.Starred) for a in node.args):
+                task = call.value("task", 0)
+                if task is None and call.arg("task", 0) is not None:
+                    return  # a task we cannot read; the model may come from elsewhere
+                t = f"'{task.value}'" if task is not None and isinstance(task.value, str) else ""
+                if not t:
+                    return
+                ctx.report_node(self, node, f"pipeline({t}) has no model=, so it downloads the task's default "
+                                            f"model from the Hugging Face Hub at an unpinned revision{trc}")
+            return
+
+        value = ctx.scope.value(hc.repo)
+        if value is None or not isinstance(value.value, str):
+            return  # unknown or not a name (a model object): benefit of the doubt
+        if hc.kind == "timm":
+            self._check_timm(value, call, ctx)
+            return
+        if value.partial:
+            if not partial_hub_prefix(value.value):
+                return
+        elif local_reason(value.value, ctx, dataset=hc.kind == "dataset") is not None:
+            return
+        where = f" ({value.origin.describe()})" if value.origin and not isinstance(hc.repo, ast.Constant) else ""
+        kw = "model=" if hc.kind in ("pipeline", "vllm") else ""
+        target = f"{hc.label}({kw}{repo_label(value)}){where}"
+
+        rev_expr = next((e for e in (call.arg(k) for k in hc.revision_kw) if e is not None), None)
+        if rev_expr is not None:
+            rev = ctx.scope.value(rev_expr)
+            if rev is None or rev.partial:
+                return  # a revision we cannot read: benefit of the doubt
+            if isinstance(rev.value, str):
+                if is_pin(rev.value):
+                    return
+                origin = f" ({rev.origin.describe()})" if rev.origin and not isinstance(rev_expr, ast.Constant) else ""
+                ctx.report_node(self, rev_expr, f"{target} uses revision '{short(rev.value, 50)}'{origin}, "
+                                                f"{describe_ref(rev.value)}, not a commit sha{trc}")
+                return
+            if rev.value is not None:
+                return
+        span = _span_to(ctx, node, hc.repo)
+        if call.has_opaque_kwargs():
+            ctx.report(self, span, f"{target} downloads from the Hugging Face Hub with no visible revision= "
+                                   f"(it may be in **kwargs){trc}", severity=Severity.LOW)
+            return
+        ctx.report(self, span, f"{target} downloads from the Hugging Face Hub without a pinned revision{trc}")
+
+    def _check_timm(self, value, call, ctx) -> None:
+        v = value.value
+        if value.partial or not v.startswith(("hf-hub:", "hf_hub:")):
+            return
+        repo, _, rev = v.partition(":")[2].partition("@")
+        if rev and is_pin(rev):
+            return
+        target = f"timm.create_model('{v if len(v) < 70 else v[:69] + '…'}')"
+        if rev:
+            ctx.report_node(self, call.node, f"{target} uses revision '{short(rev, 50)}', {describe_ref(rev)}, "
+                                             f"not a commit sha")
+        else:
+            ctx.report(self, _span_to(ctx, call.node, call.arg("model_name", 0)),
+                       f"{target} downloads from the Hugging Face Hub without a pinned revision "
+                       f"(add '@<40-hex sha>' to the name)")
+
+
+def _span_to(ctx, start: ast.AST, end: ast.AST | None) -> tuple[int, int, int, int]:
+    """From the start of ``start`` to the end of ``end`` (the callee through the repo id)."""
+    a = ctx.node_span(start)
+    if end is None:
+        return a
+    b = ctx.node_span(end)
+    return a[0], a[1], b[2], b[3]

@@ -1,0 +1,228 @@
+"""REST handlers: ``POST {base_url}/nbguard/lint`` and ``GET {base_url}/nbguard/rules``.
+
+Both are authenticated (``@tornado.web.authenticated``); jupyter_server checks
+the XSRF token on cookie-authenticated POSTs. Linting runs in a thread of this
+server process (never in a kernel, never executing notebook code), one request
+at a time, through :class:`~nbguard.server.incremental.IncrementalLinter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import posixpath
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from .. import __version__
+from ..config import Config, ConfigError, load_config
+from ..rules.base import all_rules
+from .incremental import IncrementalLinter
+
+CELL_TYPES = ("code", "markdown", "raw")
+
+
+class BadRequest(Exception):
+    """A malformed lint request; the message is shown to the client (400)."""
+
+
+def rules_version() -> str:
+    """Changes whenever the set of rules (or nbguard) changes."""
+    codes = ",".join(f"{c}:{r.name}:{r.severity.label}" for c, r in all_rules().items())
+    return f"{__version__}+{hashlib.sha1(codes.encode()).hexdigest()[:8]}"
+
+
+class ConfigCache:
+    """``load_config`` per folder, kept for ``ttl`` seconds (the editor posts on every edit)."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._items: dict[str, tuple[float, Config | None, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, folder: str) -> tuple[Config, str | None]:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(folder)
+            if hit and now - hit[0] < self.ttl:
+                return (hit[1] or Config(root=folder)), hit[2]
+        try:
+            cfg, err = load_config(start=folder), None
+        except ConfigError as e:
+            cfg, err = None, str(e)
+        with self._lock:
+            if len(self._items) > 256:
+                self._items.clear()
+            self._items[folder] = (now, cfg, err)
+        return (cfg or Config(root=folder)), err
+
+
+class NbguardState:
+    """Shared by the handlers of one server: limits, caches and the lint thread."""
+
+    def __init__(self, root_dir: str, max_body_size: int, max_cells: int, config_ttl: float = 2.0,
+                 incremental: bool = True) -> None:
+        self.root_dir = os.path.realpath(root_dir)
+        self.max_body_size = max_body_size
+        self.max_cells = max_cells
+        self.incremental = incremental
+        self.configs = ConfigCache(config_ttl)
+        self.linter = IncrementalLinter()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbguard-lint")
+
+    # -- request -> nbformat dict ---------------------------------------------
+    def parse_body(self, body: bytes) -> tuple[str | None, dict]:
+        if not body.strip():
+            raise BadRequest("empty body: expected a JSON object with 'cells'")
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as e:
+            msg = e.msg if isinstance(e, json.JSONDecodeError) else "nested too deeply"
+            raise BadRequest(f"body is not valid JSON: {msg}") from None
+        if not isinstance(data, dict):
+            raise BadRequest(f"body must be a JSON object, not {_type(data)}")
+        path = data.get("path")
+        if path is not None and not isinstance(path, str):
+            raise BadRequest(f"'path' must be a string, not {_type(path)}")
+        cells = data.get("cells")
+        if not isinstance(cells, list):
+            raise BadRequest("'cells' must be a list of cells" if "cells" in data else "'cells' is missing")
+        if len(cells) > self.max_cells:
+            raise BadRequest(f"too many cells: {len(cells)} (the limit is {self.max_cells})")
+        metadata = data.get("metadata")
+        if metadata is None:
+            metadata = {}
+        if not isinstance(metadata, dict):
+            raise BadRequest(f"'metadata' must be an object, not {_type(metadata)}")
+        out = []
+        for i, c in enumerate(cells):
+            if not isinstance(c, dict):
+                raise BadRequest(f"cells[{i}] must be an object, not {_type(c)}")
+            cid = c.get("id")
+            if cid is not None and not isinstance(cid, str):
+                raise BadRequest(f"cells[{i}].id must be a string")
+            ctype = c.get("cell_type", "code")
+            if ctype not in CELL_TYPES:
+                raise BadRequest(f"cells[{i}].cell_type must be one of {', '.join(CELL_TYPES)}")
+            source = c.get("source", "")
+            if isinstance(source, list) and all(isinstance(s, str) for s in source):
+                source = "".join(source)
+            if not isinstance(source, str):
+                raise BadRequest(f"cells[{i}].source must be a string or a list of strings")
+            cell: dict[str, Any] = {"id": cid, "cell_type": ctype, "source": source}
+            cmeta = c.get("metadata")
+            if cmeta is not None:
+                if not isinstance(cmeta, dict):
+                    raise BadRequest(f"cells[{i}].metadata must be an object")
+                cell["metadata"] = cmeta
+            else:
+                cell["metadata"] = {}
+            outputs = c.get("outputs")
+            if outputs is not None:
+                if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
+                    raise BadRequest(f"cells[{i}].outputs must be a list of objects")
+                if ctype == "code":
+                    cell["outputs"] = outputs
+            if ctype == "code":
+                cell.setdefault("outputs", [])
+            out.append(cell)
+        nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": out}
+        return path, nb
+
+    def folder_for(self, path: str | None) -> tuple[str, str]:
+        """(notebook path on disk, its folder) for an API path; the server root if unknown."""
+        if not path:
+            return os.path.join(self.root_dir, "Untitled.ipynb"), self.root_dir
+        parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+        if any(p == ".." for p in parts):
+            raise BadRequest("'path' must stay inside the server root")
+        disk = os.path.join(self.root_dir, *parts)
+        folder = os.path.dirname(disk)
+        real = os.path.realpath(folder)
+        if os.path.commonpath([real, self.root_dir]) != self.root_dir or not os.path.isdir(real):
+            folder = self.root_dir  # outside (symlink) or not on disk: the server root's config
+        return disk, folder
+
+    def lint(self, body: bytes) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        path, nb = self.parse_body(body)
+        disk, folder = self.folder_for(path)
+        config, config_error = self.configs.get(folder)
+        display = posixpath.normpath(path.replace("\\", "/")).lstrip("/") if path else "<notebook>"
+        if path and config.excluded(disk):
+            return {"findings": [], "rules_version": rules_version(), "excluded": True,
+                    "config_error": config_error, "cells": len(nb["cells"]), "relinted": 0,
+                    "ms": round((time.perf_counter() - t0) * 1000, 2)}
+        key = display if (path and self.incremental) else None
+        result = self.linter.lint(nb, config, path=disk, key=key, display_path=display)
+        return {
+            "findings": result.findings,
+            "rules_version": rules_version(),
+            "excluded": False,
+            "config_error": config_error,
+            "cells": len(nb["cells"]),
+            "relinted": result.relinted,
+            "ms": round((time.perf_counter() - t0) * 1000, 2),
+        }
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def _type(v: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+
+
+class _Base(APIHandler):
+    @property
+    def nbguard(self) -> NbguardState:
+        return self.settings["nbguard"]
+
+    def fail(self, status: int, message: str) -> None:
+        """A JSON error reply shaped like jupyter_server's own: ``{"message", "reason"}``."""
+        self.log.warning("nbguard: %d: %s", status, message)
+        self.set_status(status)
+        self.finish(json.dumps({"message": message, "reason": self._reason}))
+
+
+class LintHandler(_Base):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        state = self.nbguard
+        body = self.request.body or b""
+        if len(body) > state.max_body_size:
+            return self.fail(413, f"request body is {_mb(len(body))}; the limit is {_mb(state.max_body_size)} "
+                                  "(set NbguardServer.max_body_size to change it)")
+        loop = asyncio.get_running_loop()
+        try:
+            reply = await loop.run_in_executor(state.executor, state.lint, body)
+        except BadRequest as e:
+            return self.fail(400, str(e))
+        self.set_header("Server-Timing", f"lint;dur={reply['ms']}")
+        self.finish(json.dumps(reply))
+
+
+class RulesHandler(_Base):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        self.set_header("X-Nbguard-Rules-Version", rules_version())
+        self.finish(json.dumps([r.to_dict() for r in all_rules().values()]))
+
+
+def setup_handlers(web_app, state: NbguardState) -> None:
+    base = web_app.settings["base_url"]
+    web_app.settings["nbguard"] = state
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, "nbguard", "lint"), LintHandler),
+        (url_path_join(base, "nbguard", "rules"), RulesHandler),
+    ])

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# From a fresh clone to a full test run, in one command:   bash scripts/test.sh
+# Creates .venv, installs Chromium (apt) and the JS toolchain's output (the JupyterLab
+# extension), installs nbguard with its test extras, checks the generated docs, runs pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 NBGUARD_REQUIRE_BROWSER=1
+step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
+
+step "python environment"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+
+step "JupyterLab extension and Chromium"
+bash scripts/build_labextension.sh
+
+step "nbguard with test extras"
+python -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored" || true
+python -m ipykernel install --sys-prefix --name python3 >/dev/null
+
+step "generated docs are fresh"
+python -m nbguard.docs --check
+
+step "tests"
+python -m pytest -q "$@"

@@ -222,8 +222,13 @@ def _python_cell(lines: list[str], body_start: int) -> CellCode:
     return code
 
 
+IPYTHON_MAX_CHARS = 50_000  # IPython's tokenizer is slow on huge cells: our own masking only
+
+
 def _candidates(masked: list[str], original: list[str], source: str):
     yield masked
+    if len(source) > IPYTHON_MAX_CHARS:
+        return
     transformed = _ipython_transform(source)
     if transformed is not None:
         t_lines = transformed.split("\n")

@@ -347,6 +347,8 @@ class CallSite:
 
     def matches(self, *suffixes: str) -> bool:
         q = self.qualname
+        if not q.endswith(suffixes):  # one C-level test rules out almost every call
+            return False
         return any(q == s or q.endswith("." + s) for s in suffixes)
 
 

@@ -3,18 +3,24 @@
 ``lint_notebook`` (one notebook, a path or a parsed dict) -> ``lint_file`` ->
 ``lint_paths`` (files and folders, in parallel). The CLI, the ``%nbguard`` magic
 and the JupyterLab server extension are thin layers over these.
+
+The engine (and with it the rules and detect-secrets) is imported on first use,
+so a run where every file is answered by the cache (:mod:`nbguard.cache`) never
+loads it.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .config import Config, load_config
-from .engine import RuleSet, lint
 from .model import FileError, Report
-from .notebook import NotebookError, notebook_from_dict, read_notebook
+from .notebook import NotebookError, notebook_from_dict, parse_notebook, read_notebook
+
+if TYPE_CHECKING:
+    from .cache import Cache
+    from .engine import RuleSet
 
 SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages",
                        "venv", "env", ".venv", ".env", ".tox", ".nox", ".git"})
@@ -25,21 +31,68 @@ def lint_notebook(nb: str | os.PathLike | dict, config: Config | None = None, *,
     if isinstance(nb, (str, os.PathLike)):
         p = os.fspath(nb)
         return lint_file(p, config or load_config(start=p))
+    from .engine import lint
+
     config = config or Config()
     name = path or "<notebook>"
     try:
         notebook = notebook_from_dict(nb, name)
     except NotebookError as e:
         return Report(errors=[FileError(name, str(e))])
-    return Report(findings=lint(notebook, config), files=1)
+    # The editor path (JupyterLab relints the open notebook after every edit): reuse the
+    # rule instances and the parse of every cell whose source did not change.
+    return Report(findings=lint(notebook, config, _editor_ruleset(config), reuse_cells=True), files=1)
 
 
-def lint_file(path: str, config: Config, ruleset: RuleSet | None = None) -> Report:
+_RULESETS: dict[tuple[int, str], tuple[Config, "RuleSet"]] = {}
+
+
+def _editor_ruleset(config: Config) -> "RuleSet":
+    from .engine import RuleSet
+
+    key = (id(config), config.fingerprint())
+    hit = _RULESETS.get(key)
+    if hit is not None and hit[0] is config:
+        return hit[1]
+    if len(_RULESETS) >= 8:
+        _RULESETS.clear()
+    rules = RuleSet.for_config(config)
+    _RULESETS[key] = (config, rules)
+    return rules
+
+
+def lint_file(path: str, config: Config, ruleset: "RuleSet | None" = None) -> Report:
+    from .engine import lint
+
     try:
         notebook = read_notebook(path, config.max_file_size)
     except NotebookError as e:
         return Report(errors=[FileError(path, str(e))])
     return Report(findings=lint(notebook, config, ruleset), files=1)
+
+
+def _lint_bytes(path: str, data: bytes, config: Config, ruleset: "RuleSet | None") -> Report:
+    from .engine import lint
+
+    try:
+        notebook = parse_notebook(data, path)
+    except NotebookError as e:
+        return Report(errors=[FileError(path, str(e))])
+    return Report(findings=lint(notebook, config, ruleset), files=1)
+
+
+def _lint_one(path: str, config: Config, ruleset: "RuleSet | None", cache: "Cache | None",
+              data: bytes | None = None) -> Report:
+    """Lint one file and store the result in the cache (when there is one and the file is cacheable)."""
+    if cache is None:
+        return lint_file(path, config, ruleset)
+    if data is None:
+        data = cache.read_source(path)
+    if data is None:  # unreadable or too large: lint_file words the error; nothing to cache
+        return lint_file(path, config, ruleset)
+    report = _lint_bytes(path, data, config, ruleset)
+    cache.put(path, data, report)
+    return report
 
 
 def discover(paths: Iterable[str], config: Config) -> Iterator[str | FileError]:
@@ -97,43 +150,142 @@ def _is_virtualenv(path: str) -> bool:
     return os.path.exists(os.path.join(path, "pyvenv.cfg")) or os.path.exists(os.path.join(path, "conda-meta"))
 
 
-# -- parallel ----------------------------------------------------------------
+# -- serial and parallel runs ------------------------------------------------------
+
+# Below this much notebook JSON to lint, worker processes cost more than they save.
+PARALLEL_MIN_BYTES = 512 * 1024
 
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(config: Config) -> None:
+def _init_worker(config: Config, cache: "Cache | None") -> None:
+    from .engine import RuleSet
+
     _worker["config"] = config
-    _worker["rules"] = RuleSet.for_config(config)
+    _worker["cache"] = cache
+    _worker["rules"] = RuleSet.for_config(config)  # rules are imported once per worker
 
 
-def _lint_in_worker(path: str) -> Report:
-    return lint_file(path, _worker["config"], _worker["rules"])
+def _lint_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Report]]:
+    config, rules, cache = _worker["config"], _worker["rules"], _worker["cache"]
+    return [(i, _lint_one(path, config, rules, cache)) for i, path in chunk]
 
 
-def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1) -> Iterator[Report]:
-    """One Report per discovered file (or error), in discovery order, streamed."""
+def _chunks(todo: list[tuple[int, str, int]], jobs: int) -> list[list[tuple[int, str]]]:
+    """Work units, largest first (so no worker is left with one big notebook at the end);
+    small notebooks are grouped so that per-task overhead stays negligible."""
+    total = sum(size for _, _, size in todo)
+    target = max(64 * 1024, total // (jobs * 32))
+    chunks: list[list[tuple[int, str]]] = []
+    cur: list[tuple[int, str]] = []
+    cur_size = 0
+    for i, path, size in sorted(todo, key=lambda t: (-t[2], t[0])):
+        cur.append((i, path))
+        cur_size += size
+        if cur_size >= target or len(cur) >= 32:
+            chunks.append(cur)
+            cur, cur_size = [], 0
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1, cache: "Cache | None" = None
+                 ) -> Iterator[Report]:
+    """One Report per discovered file (or error), in discovery order, streamed.
+
+    The order and content do not depend on ``jobs``. With a ``cache``, files whose
+    results are cached are answered without linting (and without importing the engine);
+    the others are linted and stored."""
     items = list(discover(paths, config))
-    files = [x for x in items if isinstance(x, str)]
-    jobs = max(1, min(jobs, len(files)))
-    if jobs == 1:
-        rules = RuleSet.for_config(config)
-        for item in items:
-            yield Report(errors=[item]) if isinstance(item, FileError) else lint_file(item, config, rules)
+    if jobs <= 1 or sum(1 for x in items if isinstance(x, str)) <= 1:
+        yield from _serial(items, config, cache)
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config,)) as pool:
-        results = pool.map(_lint_in_worker, files, chunksize=max(1, min(16, len(files) // (jobs * 8) or 1)))
-        for item in items:
-            yield Report(errors=[item]) if isinstance(item, FileError) else next(results)
+    # Look everything up first (cheap), then decide whether the misses are worth workers.
+    done: dict[int, Report] = {}
+    todo: list[tuple[int, str, int]] = []
+    for i, item in enumerate(items):
+        if isinstance(item, FileError):
+            done[i] = Report(errors=[item])
+            continue
+        if cache is not None:
+            data = cache.read_source(item)
+            report = cache.get(item, data) if data is not None else None
+            if report is not None:
+                done[i] = report
+                continue
+            size = len(data) if data is not None else 0
+        else:
+            try:
+                size = os.path.getsize(item)
+            except OSError:
+                size = 0
+        todo.append((i, item, size))
+    if len(todo) <= 1 or sum(t[2] for t in todo) < PARALLEL_MIN_BYTES:
+        rules = _ruleset(config) if todo else None
+        for i, item in enumerate(items):
+            yield done.pop(i) if i in done else _lint_one(item, config, rules, cache)
+        return
+    chunks = _chunks(todo, jobs)
+    yield from _parallel(len(items), done, chunks, config, cache, min(jobs, len(chunks)))
 
 
-def lint_paths(paths: Iterable[str] | str, config: Config | None = None, jobs: int = 1) -> Report:
+def _ruleset(config: Config) -> "RuleSet":
+    from .engine import RuleSet
+
+    return RuleSet.for_config(config)
+
+
+def _serial(items: list, config: Config, cache: "Cache | None") -> Iterator[Report]:
+    rules = None
+    for item in items:
+        if isinstance(item, FileError):
+            yield Report(errors=[item])
+            continue
+        data = None
+        if cache is not None:
+            data = cache.read_source(item)
+            report = cache.get(item, data) if data is not None else None
+            if report is not None:
+                yield report
+                continue
+        if rules is None:
+            rules = _ruleset(config)
+        yield _lint_one(item, config, rules, cache, data)
+
+
+def _parallel(n: int, done: dict[int, Report], chunks: list[list[tuple[int, str]]], config: Config,
+              cache: "Cache | None", jobs: int) -> Iterator[Report]:
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, cache))
+    try:
+        pending = {pool.submit(_lint_chunk, c) for c in chunks}
+        nxt = 0
+        while nxt < n:
+            while nxt in done:  # stream every report whose predecessors are all out
+                yield done.pop(nxt)
+                nxt += 1
+            if nxt >= n:
+                break
+            if not pending:  # cannot happen: every file is in exactly one chunk
+                raise RuntimeError(f"nbguard: no result for file #{nxt}")
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                for i, report in fut.result():
+                    done[i] = report
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def lint_paths(paths: Iterable[str] | str, config: Config | None = None, jobs: int = 1,
+               cache: "Cache | None" = None) -> Report:
     """Lint notebooks and folders; unreadable files are reported in ``Report.errors``."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths] or ["."]
     config = config or load_config(start=paths[0])
     report = Report()
-    for r in iter_reports(paths, config, jobs):
+    for r in iter_reports(paths, config, jobs, cache):
         report.extend(r)
     return report

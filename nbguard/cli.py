@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = sub.add_parser("lint", help="lint notebooks and folders")
     lint.add_argument("paths", nargs="*", metavar="PATH", help="notebooks or folders (default: .)")
-    lint.add_argument("--format", default="text", choices=["text", "json", "sarif"])
+    lint.add_argument("--format", default="text", choices=["text", "json", "sarif", "github", "junit", "html"])
     lint.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
     lint.add_argument("--select", action="append", metavar="RULES",
                       help="rules, code prefixes, names or categories to enable (comma-separated)")
@@ -45,12 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
                       help="worker processes (default: all cores)")
     lint.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    lint.add_argument("--baseline", metavar="FILE",
+                      help="report and fail only on findings not recorded in FILE (see 'nbguard baseline')")
+    lint.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    lint.add_argument("--cache-dir", metavar="DIR",
+                      help="result cache folder (default: .nbguard_cache next to the config file, else in the "
+                           "current folder)")
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
     explain = sub.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", help="code (NBG101) or name")
+    _add_ci_commands(sub)
+
+    clean = sub.add_parser("clean", help="remove the result cache (.nbguard_cache)")
+    clean.add_argument("--cache-dir", metavar="DIR", help="the cache folder to remove (default: as for lint)")
+    clean.add_argument("--config", metavar="FILE", help="TOML file with a [tool.nbguard] table")
     return p
 
 
@@ -67,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_rules(args)
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "baseline":
+            return cmd_baseline(args)
+        if args.command == "fix":
+            return cmd_fix(args)
+        if args.command == "clean":
+            return cmd_clean(args)
         parser.print_help()
         return EXIT_OK
     except UsageError as e:
@@ -107,10 +124,18 @@ def cmd_lint(args) -> int:
     from .report import render
 
     config = make_config(args)
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    baseline = _load_baseline(args.baseline) if args.baseline else None
+    jobs = args.jobs if args.jobs > 0 else _cpu_count()
+    cache = None
+    if not args.no_cache:
+        from .cache import Cache, default_cache_dir
+
+        cache = Cache(args.cache_dir or default_cache_dir(config), config)
     report = Report()
-    for r in iter_reports(args.paths or ["."], config, jobs):
+    for r in iter_reports(args.paths or ["."], config, jobs, cache):
         report.extend(r)
+    if baseline is not None:
+        report = _filter_baseline(report, baseline, args.baseline)
     color = args.color == "always" or (
         args.color == "auto" and args.format == "text" and not args.output and sys.stdout.isatty()
         and not os.environ.get("NO_COLOR"))
@@ -135,6 +160,31 @@ def cmd_lint(args) -> int:
         return EXIT_ERROR
     if report.findings and not args.exit_zero:
         return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1  # the cores this process may use
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def cmd_clean(args) -> int:
+    from .cache import clean, default_cache_dir
+    from .config import ConfigError, load_config
+
+    folder = args.cache_dir
+    if folder is None:
+        try:
+            folder = default_cache_dir(load_config(args.config, start="."))
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
+    try:
+        removed = clean(folder)
+    except OSError as e:
+        raise UsageError(str(e)) from None
+    print(f"nbguard: {'removed' if removed else 'no cache at'} {folder}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -164,6 +214,160 @@ def cmd_explain(args) -> int:
     if rule is None:
         raise UsageError(f"unknown rule {args.rule!r} (see 'nbguard rules')")
     print(render_rule(rule))
+    return EXIT_OK
+
+
+# -- adoption in CI: baselines and safe fixes ------------------------------------------------
+
+
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="notebooks or folders (default: .)")
+    p.add_argument("--select", action="append", metavar="RULES",
+                   help="rules, code prefixes, names or categories to enable (comma-separated)")
+    p.add_argument("--ignore", action="append", metavar="RULES", help="rules or categories to disable")
+    p.add_argument("--min-severity", choices=["low", "medium", "high", "critical"])
+    p.add_argument("--config", metavar="FILE", help="TOML file with a [tool.nbguard] table")
+    p.add_argument("--no-outputs", action="store_true", help="do not scan cell outputs")
+
+
+def _add_ci_commands(sub) -> None:
+    from .baseline import DEFAULT_FILE
+
+    base = sub.add_parser("baseline", help="record today's findings so that only new ones fail")
+    actions = base.add_subparsers(dest="baseline_command", metavar="ACTION")
+    create = actions.add_parser("create", help="write a baseline holding every current finding")
+    update = actions.add_parser("update", help="drop entries that no longer occur (--add: record new findings)")
+    for p in (create, update):
+        _add_config_options(p)
+        p.add_argument("--output", "-o", "--baseline", dest="baseline_file", default=DEFAULT_FILE, metavar="FILE",
+                       help=f"the baseline file (default: {DEFAULT_FILE})")
+        p.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
+    update.add_argument("--add", action="store_true", help="also record findings that are not in the baseline")
+
+    fix = sub.add_parser("fix", help="apply safe fixes: secrets to os.environ, torch.load weights_only, "
+                                     "yaml.safe_load")
+    _add_config_options(fix)
+    fix.add_argument("--diff", action="store_true",
+                     help="print the changes as a unified diff (secrets masked) and write nothing")
+    fix.add_argument("--clear-leaking-outputs", action="store_true",
+                     help="also remove outputs that hold a secret or personal data")
+
+
+def _load_baseline(path: str):
+    from .baseline import BaselineError, load
+
+    try:
+        return load(path)
+    except BaselineError as e:
+        raise UsageError(str(e)) from None
+
+
+def _filter_baseline(report, baseline, path: str):
+    m = baseline.match(report.findings)
+    if m.known:
+        n = len(m.known)
+        print(f"nbguard: {n} finding{'s' if n != 1 else ''} recorded in the baseline {path} not shown",
+              file=sys.stderr)
+    return report.filtered(m.new)
+
+
+def cmd_baseline(args) -> int:
+    from . import baseline as bl
+    from .api import discover, iter_reports
+    from .model import FileError, Report
+
+    if not args.baseline_command:
+        raise UsageError("baseline: expected an action: create or update")
+    config = make_config(args)
+    existing = _load_baseline(args.baseline_file) if args.baseline_command == "update" else None
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    items = list(discover(args.paths or ["."], config))
+    files = [x for x in items if isinstance(x, str)]
+    report = Report(errors=[x for x in items if isinstance(x, FileError)])
+    for r in iter_reports(files, config, jobs):
+        report.extend(r)
+    for e in report.errors:
+        print(str(e), file=sys.stderr)
+    path = args.baseline_file
+    try:
+        if existing is None:
+            b = bl.create(report.findings, path, config)
+            b.save(path)
+            n, nb = len(b.entries), len({e.path for e in b.entries})
+            print(f"nbguard: wrote {path}: {n} finding{'s' if n != 1 else ''} in {nb} of {report.files} "
+                  f"notebook{'s' if report.files != 1 else ''}", file=sys.stderr)
+        else:
+            unreadable = {e.path for e in report.errors}
+            linted = [f for f in files if f not in unreadable]
+            new = len(existing.match(report.findings).new)
+            dropped, added = bl.update(existing, report.findings, linted, config, add=args.add)
+            existing.save(path)
+            msg = f"nbguard: updated {path}: {dropped} entr{'ies' if dropped != 1 else 'y'} dropped"
+            if args.add:
+                msg += f", {added} added"
+            elif new:
+                msg += f"; {new} new finding{'s' if new != 1 else ''} not added (use --add)"
+            print(msg, file=sys.stderr)
+    except bl.BaselineError as e:
+        raise UsageError(str(e)) from None
+    return EXIT_ERROR if report.errors else EXIT_OK
+
+
+def cmd_fix(args) -> int:
+    from .api import discover
+    from .config import Config
+    from .engine import RuleSet
+    from .fix import FixError, fix_file, render_diff, summarize
+    from .fsutil import atomic_write
+    from .model import FileError
+    from .report.text import location, where_suffix
+
+    config = make_config(args)
+    ruleset = RuleSet.for_config(config)
+    mask_config = None
+    if args.diff:  # every secret in a shown line is masked, whatever the selection
+        mask_config = Config(select=["secrets", "data-exposure"], outputs=False, max_file_size=config.max_file_size,
+                             extra_secret_patterns=config.extra_secret_patterns)
+    errors = fixed = changed = 0
+    remaining = []
+    for item in discover(args.paths or ["."], config):
+        if isinstance(item, FileError):
+            print(str(item), file=sys.stderr)
+            errors += 1
+            continue
+        try:
+            res = fix_file(item, config, clear_outputs=args.clear_leaking_outputs, ruleset=ruleset,
+                           mask_config=mask_config)
+        except FixError as e:
+            print(f"{item}: error: {e}", file=sys.stderr)
+            errors += 1
+            continue
+        if res.changed:
+            if args.diff:
+                sys.stdout.write(render_diff(res, config.extra_secret_patterns))
+            else:
+                try:
+                    atomic_write(item, res.data)
+                except OSError as e:
+                    print(f"{item}: error: cannot write the fixed notebook ({e.strerror or e}); "
+                          "the file is unchanged", file=sys.stderr)
+                    errors += 1
+                    continue
+                print(summarize(res))
+            fixed += len(res.changes) + len(res.cleared)
+            changed += 1
+        remaining.extend(res.remaining)
+    out = sys.stderr if args.diff else sys.stdout
+    for f in remaining:
+        print(f"{location(f)} {f.rule} [{f.severity.label}] {f.message}{where_suffix(f)}", file=out)
+    verb = "Would fix" if args.diff else "Fixed"
+    print(f"{verb} {fixed} finding{'s' if fixed != 1 else ''} in {changed} notebook{'s' if changed != 1 else ''}; "
+          f"{len(remaining)} finding{'s' if len(remaining) != 1 else ''} "
+          f"{'would remain' if args.diff else 'remain'} (not safely auto-fixable).", file=out)
+    if errors:
+        return EXIT_ERROR
+    if remaining or (args.diff and fixed):
+        return EXIT_FINDINGS
     return EXIT_OK
 
 

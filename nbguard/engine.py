@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import hashlib
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -24,8 +25,8 @@ from typing import Iterable
 
 from .analysis import CallSite, Scope
 from .config import Config
-from .ipysyntax import CellCode, LineMagic, ShellCommand, analyse_cell
-from .mask import mask_line
+from .ipysyntax import CellCode, LineMagic, ShellCommand, analyse_cell, analyse_cell_cached
+from .mask import mask_line, secret_spans
 from .model import SENSITIVE_CATEGORIES, Finding, Severity
 from .notebook import Cell, Notebook, Text
 from .rules.base import Rule, all_rules, matches
@@ -176,6 +177,22 @@ def _walk(root: ast.AST):
                 push(v)
 
 
+# Marker nodes: contexts and operators. They hold no other node, and no rule looks at
+# them unless it names their type in ``nodes``.
+_MARKER_TYPES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_MARKER_FIELDS = frozenset({"ctx", "op", "ops"})
+# Fields that never hold a node (identifiers, constants, flags), by node type name.
+_SCALAR_FIELDS = {
+    "Name": ("id",), "Constant": ("value", "kind"), "Attribute": ("attr",), "alias": ("name", "asname"),
+    "arg": ("arg", "type_comment"), "keyword": ("arg",), "FunctionDef": ("name", "type_comment"),
+    "AsyncFunctionDef": ("name", "type_comment"), "ClassDef": ("name",), "ImportFrom": ("module", "level"),
+    "Global": ("names",), "Nonlocal": ("names",), "FormattedValue": ("conversion",),
+    "comprehension": ("is_async",), "Assign": ("type_comment",), "For": ("type_comment",),
+    "AsyncFor": ("type_comment",), "With": ("type_comment",), "AsyncWith": ("type_comment",),
+    "ExceptHandler": ("name",), "Module": ("type_ignores",),
+}
+
+
 def _char_col(line: str, byte_col: int) -> int:
     if line.isascii():
         return byte_col
@@ -200,6 +217,18 @@ class RuleSet:
             if "check_text" in r.hooks():
                 for kind in r.texts:
                     self.text.setdefault(kind, []).append(r)
+        # Node types no rule asks for and that hold no other node (Load, Add, Eq...) are
+        # not visited at all; nor are fields that never hold a node (Name.id, Constant.value).
+        wanted = tuple(self.node)
+        self._skip_markers = not any(issubclass(t, _MARKER_TYPES) for t in wanted)
+        self.child_fields: dict[type, tuple[str, ...]] = {}
+
+    def fields_of(self, t: type) -> tuple[str, ...]:
+        skip = _SCALAR_FIELDS.get(t.__name__, ())
+        fields = tuple(f for f in getattr(t, "_fields", ())
+                       if f not in skip and not (self._skip_markers and f in _MARKER_FIELDS))
+        self.child_fields[t] = fields
+        return fields
 
     @classmethod
     def for_config(cls, config: Config) -> "RuleSet":
@@ -207,10 +236,11 @@ class RuleSet:
 
 
 class NotebookRun:
-    def __init__(self, nb: Notebook, config: Config, ruleset: RuleSet) -> None:
+    def __init__(self, nb: Notebook, config: Config, ruleset: RuleSet, reuse_cells: bool = False) -> None:
         self.nb = nb
         self.config = config
         self.rules = ruleset
+        self.analyse = analyse_cell_cached if reuse_cells else analyse_cell
         self.scope = Scope()
         self.facts: dict = {}
         self.raw: list[RawFinding] = []
@@ -247,7 +277,7 @@ class NotebookRun:
                 r.check_text(ctx.view, ctx)
 
     def _code_cell(self, cell: Cell) -> None:
-        code = analyse_cell(cell.source, self.nb.language)
+        code = self.analyse(cell.source, self.nb.language)
         view = TextView("code", cell.source, "", Text("code", cell.source, cell.json_path, cell.source_is_list))
         ctx = CellContext(self, cell, view)
         ctx.code = code
@@ -267,6 +297,8 @@ class NotebookRun:
         for stmt in body:
             if top and isinstance(stmt, (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For, ast.While)):
                 # visit the header, then the body statement by statement so bindings flow in order
+                for r in self.rules.node.get(type(stmt), ()):
+                    r.check_node(stmt, ctx)  # the statement itself (its parts are visited below)
                 for field_name, value in ast.iter_fields(stmt):
                     if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
                         continue
@@ -291,17 +323,41 @@ class NotebookRun:
                 self._bind(stmt)
 
     def _visit(self, root: ast.AST, ctx: CellContext) -> None:
+        # The hot loop: the same nodes in the same order as _walk(root), inlined, with the
+        # child fields of each node type looked up once (RuleSet.child_fields).
         node_rules = self.rules.node
         call_rules = self.rules.call
-        for node in _walk(root):
-            if type(node) is ast.Call:
-                site = CallSite(node, self.scope)
+        shell_calls = bool(self.rules.shell)
+        child_fields = self.rules.child_fields
+        scope = self.scope
+        Call = ast.Call
+        AST = ast.AST
+        stack = [root]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            node = pop()
+            t = type(node)
+            if t is Call:
+                site = CallSite(node, scope)
                 for r in call_rules:
                     r.check_call(site, ctx)
-                self._shell_from_call(site, ctx)
+                if shell_calls:
+                    self._shell_from_call(site, ctx)
             if node_rules:
-                for r in node_rules.get(type(node), ()):
-                    r.check_node(node, ctx)
+                rs = node_rules.get(t)
+                if rs:
+                    for r in rs:
+                        r.check_node(node, ctx)
+            fields = child_fields.get(t)
+            if fields is None:
+                fields = self.rules.fields_of(t)
+            for name in fields:
+                v = getattr(node, name, None)
+                if v.__class__ is list:
+                    if v:
+                        extend([x for x in reversed(v) if isinstance(x, AST)])
+                elif isinstance(v, AST):
+                    push(v)
 
     def _bind(self, stmt: ast.stmt) -> None:
         scope = self.scope
@@ -428,6 +484,7 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
         spans = sensitive.get((f.cell, f.where, f.output, id(f.text), f.line), [])
         if f.sensitive and f.line != f.end_line:
             spans = spans + [(f.column, len(line_text) + 1)]
+        spans = spans + secret_spans(line_text)  # whatever rules are selected
         snippet = mask_line(line_text, spans) if spans else line_text
         snippet = _clip(snippet, f.column)
         src = f.text.source
@@ -437,23 +494,49 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
             severity=f.severity, cell=f.cell, cell_id=cell.id if cell else None,
             cell_type=cell.cell_type if cell else None, where=f.where, output=f.output,
             line=f.line, column=f.column, end_line=f.end_line, end_column=f.end_column,
-            message=f.message, snippet=snippet, fix=f.rule.fix, cwe=f.rule.cwe, raw_line=raw_line))
+            message=f.message, snippet=snippet, fix=f.rule.fix, cwe=f.rule.cwe, raw_line=raw_line,
+            content_hash=content_hash(f.rule.code, f.where, span_text(lines, f.line, f.column, f.end_line,
+                                                                      f.end_column) or line_text)))
     out.sort(key=lambda x: x.sort_key)
     return out
+
+
+def span_text(lines: list[str], line: int, col: int, end_line: int, end_col: int) -> str:
+    """The text of a 1-based, end-exclusive span over ``lines``."""
+    if not 0 < line <= len(lines):
+        return ""
+    if end_line <= line:
+        return lines[line - 1][col - 1:max(col - 1, end_col - 1)]
+    parts = [lines[line - 1][col - 1:]]
+    parts.extend(lines[line:min(end_line - 1, len(lines))])
+    if end_line <= len(lines):
+        parts.append(lines[end_line - 1][:end_col - 1])
+    return "\n".join(parts)
+
+
+def content_hash(rule: str, where: str, text: str) -> str:
+    """A fingerprint of what a finding is about, not where it is: the rule, the kind of place
+    (source/output/metadata) and the offending text with whitespace normalised. It survives
+    moving cells, inserting cells, edits elsewhere and re-running; a changed secret changes it."""
+    norm = " ".join(text.split())
+    return hashlib.sha256(f"{rule}\0{where}\0{norm}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _dedupe(findings: list[RawFinding]) -> list[RawFinding]:
     """One finding per place and category: the most severe, then the lowest code, wins."""
     order = sorted(findings, key=lambda f: (-f.severity, f.rule.code))
     result = []
+    # per place, the kept spans sorted by (start, end); they never overlap each other, so
+    # their ends are sorted too and only the neighbours of a new span can overlap it
     taken: dict[tuple, list[tuple[int, int, int, int]]] = {}
     for f in order:
         key = (f.cell, f.where, f.output, id(f.text), f.rule.category)
         span = (f.line, f.column, f.end_line, f.end_column)
         spans = taken.setdefault(key, [])
-        if any(_overlap(span, s) for s in spans):
+        pos = bisect.bisect_left(spans, span)
+        if any(_overlap(span, s) for s in spans[max(0, pos - 2):pos + 2]):
             continue
-        spans.append(span)
+        spans.insert(pos, span)
         result.append(f)
     return result
 
@@ -470,7 +553,11 @@ def _clip(line: str, col: int) -> str:
     return ("…" if start else "") + clipped + ("…" if start + SNIPPET_MAX < len(line) else "")
 
 
-def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None) -> list[Finding]:
+def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None, *, reuse_cells: bool = False
+         ) -> list[Finding]:
+    """Lint a parsed notebook. ``reuse_cells``: take each code cell's parse from a process-wide
+    LRU keyed by its source (the editor path: relinting after one cell changed re-parses
+    only that cell; the notebook-wide walk still runs over every cell, in order)."""
     ruleset = ruleset or RuleSet.for_config(config)
-    run = NotebookRun(nb, config, ruleset)
+    run = NotebookRun(nb, config, ruleset, reuse_cells)
     return finalize(nb, run.run(), config)

@@ -6,14 +6,17 @@ import os
 import tempfile
 
 
-def atomic_write(path: str, data: str | bytes, mode: int | None = None) -> None:
+def atomic_write(path: str, data: str | bytes, mode: int | None = None, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` in one step. ``durable=False`` skips the fsync: still atomic
+    for readers, but a power loss may leave an empty file (the cache validates its entries)."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".nbguard-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
         elif os.path.exists(path):

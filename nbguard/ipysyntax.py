@@ -85,6 +85,8 @@ _CELL_MAGIC = re.compile(r"%%(\w+)[ \t]*(.*)")
 _LINE_ESCAPE = re.compile(
     r"^(?P<indent>[ \t]*)(?:(?P<assign>[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*))?"
     r"(?P<esc>!!?|%(?!%))(?P<rest>.*)$")
+# IPython's automagic: "pip install x" without the % runs %pip (a NAME NAME line is never valid Python)
+_AUTOMAGIC = re.compile(r"^(?P<indent>[ \t]*)(?P<rest>(?:pip|conda|mamba|micromamba)[ \t]+[A-Za-z-].*)$")
 _TIMED_PREFIX = re.compile(r"^([ \t]*)(%(?:" + "|".join(PYTHON_LINE_MAGICS) + r")\b(?:[ \t]+-[^\s]+(?:[ \t]+\d+)?)*[ \t]+)")
 
 _transformer = None
@@ -103,6 +105,50 @@ def _ipython_transform(source: str) -> str | None:
             return _transformer.transform_cell(source)
     except Exception:  # IPython raises on some broken input; fall back to our masking
         return None
+
+
+class _AnalysisLRU:
+    """Recently analysed cells by (source, language), bounded by total source size.
+
+    For the editor path: after one cell changes, relinting the notebook re-parses only that
+    cell. The CellCode (and its syntax tree) is shared, so nothing may modify it; the engine
+    and the rules only read it."""
+
+    def __init__(self, max_chars: int = 1_000_000, max_entries: int = 4096) -> None:  # ~40 MB of trees
+        import threading
+        from collections import OrderedDict
+
+        self.max_chars = max_chars
+        self.max_entries = max_entries
+        self._d: OrderedDict[tuple[str, str], CellCode] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, source: str, language: str = "python") -> CellCode:
+        key = (source, language)
+        with self._lock:
+            code = self._d.get(key)
+            if code is not None:
+                self._d.move_to_end(key)
+                return code
+        code = analyse_cell(source, language)
+        if len(source) <= self.max_chars // 4:
+            with self._lock:
+                if key not in self._d:
+                    self._d[key] = code
+                    self._chars += len(source)
+                    while self._chars > self.max_chars or len(self._d) > self.max_entries:
+                        (old, _lang), _ = self._d.popitem(last=False)
+                        self._chars -= len(old)
+        return code
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+            self._chars = 0
+
+
+analyse_cell_cached = _AnalysisLRU()
 
 
 def analyse_cell(source: str, language: str = "python") -> CellCode:
@@ -261,14 +307,16 @@ def _might_escape(line: str) -> bool:
         return True
     if "=" in s and ("!" in s or "%" in s):
         return _LINE_ESCAPE.match(line) is not None
+    if c in "pcm" and _AUTOMAGIC.match(line):
+        return True
     return s.endswith("?")
 
 
 def _record_escape(code: CellCode, lines: list[str], i: int) -> None:
-    m = _LINE_ESCAPE.match(lines[i])
+    m = _LINE_ESCAPE.match(lines[i]) or _AUTOMAGIC.match(lines[i])
     if not m:
         return
-    esc, rest = m.group("esc"), m.group("rest")
+    esc, rest = m.groupdict().get("esc") or "%", m.group("rest")
     base_col = m.start("rest") + 1
     if esc.startswith("!"):
         text = rest.rstrip()
@@ -300,6 +348,9 @@ def _mask_line(line: str) -> str:
         if m.group("assign"):
             return f"{indent}{m.group('assign')}None"
         return f"{indent}pass"
+    m = _AUTOMAGIC.match(line)
+    if m:
+        return f"{m.group('indent')}pass"
     s = line.rstrip()
     if s.endswith("?") and not s.lstrip().startswith("#"):
         return line[: len(line) - len(line.lstrip())] + "pass"

@@ -33,7 +33,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
@@ -64,7 +64,7 @@ class CellBlocked(Exception):
 # -- argument parsing -----------------------------------------------------------------
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         raise MagicError(message)
 
     def exit(self, status: int = 0, message: str | None = None):
@@ -112,7 +112,8 @@ def parse_line(line: str, cell: bool = False) -> argparse.Namespace:
 
 def make_config(args: argparse.Namespace, start: str):
     """The CLI's config rules: [tool.nbguard] near ``start``, then the options."""
-    from .cli import UsageError, make_config as cli_make_config
+    from .cli import UsageError
+    from .cli import make_config as cli_make_config
 
     ns = argparse.Namespace(paths=[start], config=args.config, select=args.select, ignore=args.ignore,
                             min_severity=args.min_severity, no_outputs=args.no_outputs)
@@ -133,7 +134,7 @@ def notebook_path(user_ns: dict, environ=os.environ) -> tuple[str | None, str]:
     ]
     for how, value in candidates:
         if isinstance(value, str) and value.endswith(".ipynb"):
-            path = value[len("file://"):] if value.startswith("file://") else value
+            path = value.removeprefix("file://")
             if not os.path.isabs(path) and not os.path.exists(path) and os.path.exists(os.path.basename(path)):
                 path = os.path.basename(path)  # a server path relative to a root we do not know
             return path, how
@@ -179,7 +180,8 @@ class NbguardMagics(Magics):
         self.loaded_at = time.time()
         self.ran_at: dict[int, float] = {}  # execution count -> when it finished
         self.watch: _Watch | None = None
-        self.current: str | None = None  # raw source of the cell running now
+        hist = shell.history_manager.input_hist_raw if shell.history_manager else []
+        self.current: str | None = hist[-1] if hist else None  # raw source of the cell running now
         self._nested = False  # %%nbguard runs its body with run_cell: do not check it twice
 
     # ---- events -------------------------------------------------------------------
@@ -221,20 +223,20 @@ class NbguardMagics(Magics):
         return None
 
     def _lint(self, args: argparse.Namespace):
-        from .api import lint_file, lint_notebook
+        from .api import lint_file, lint_notebook, lint_paths
 
         if args.target:
             path = os.path.expanduser(args.target)
             if not os.path.exists(path):
                 raise MagicError(f"{args.target}: no such file")
-            if os.path.isdir(path):
-                raise MagicError(f"{args.target}: is a folder (name a notebook, or use `nbguard lint` for folders)")
             target = Target(path)
         else:
             target = self.find_target()
         config = make_config(args, target.path or os.getcwd())
-        if target.path is not None:
-            report = lint_file(target.path, config)
+        if target.path is not None and os.path.isdir(target.path):
+            report = lint_paths([target.path], config)  # every notebook under the folder, like the CLI
+        elif target.path is not None:
+            report = lint_file(_shown_path(target.path), config)
             if report.errors and not report.findings:
                 raise MagicError(f"{args.target or target.path}: {report.errors[0].message}")
         else:
@@ -356,7 +358,7 @@ class NbguardMagics(Magics):
         raw = "".join(lines)
         try:
             findings = self._findings_for(raw)
-        except Exception as e:  # a linter bug must never stop the user's code
+        except Exception as e:  # noqa: BLE001 - a linter bug must never stop the user's code
             _error(f"internal error while checking the cell ({type(e).__name__}: {e}); the cell runs unchecked")
             return lines
         stop = [f for f in findings if f.severity >= w.block]
@@ -383,7 +385,7 @@ class NbguardMagics(Magics):
             return  # the cell magic prints its own findings
         try:
             findings = self._findings_for(raw)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001
             _error(f"internal error while checking the cell ({type(e).__name__}: {e})")
             return
         if findings:
@@ -398,10 +400,10 @@ class NbguardMagics(Magics):
             config = make_config(args, os.getcwd())
             findings = self.check_cell("%%nbguard\n" + cell, config)
         except _HelpShown:
-            return None
+            return
         except MagicError as e:
             _error(str(e))
-            return None
+            return
         if findings:
             print(warning_text(findings), file=sys.stderr)
         else:
@@ -413,7 +415,16 @@ class NbguardMagics(Magics):
             self.shell.run_cell(cell, store_history=False)
         finally:
             self._nested = False
-        return None
+        return
+
+
+def _shown_path(path: str) -> str:
+    """The path as the user would type it: relative to the kernel's folder when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if rel.startswith("..") else rel
 
 
 def _finding_lines(findings, indent: str = "  ") -> list[str]:
@@ -437,8 +448,8 @@ def block_message(findings, threshold: str) -> tuple[str, ...]:
     n = len(findings)
     codes = ",".join(sorted({f.rule for f in findings}))
     return tuple(
-        [f"nbguard blocked this cell: {n} finding{'s' if n != 1 else ''} at or above '{threshold}'; "
-         "the cell did not run."]
+        [(f"nbguard blocked this cell: {n} finding{'s' if n != 1 else ''} at or above '{threshold}'; "
+          "the cell did not run.")]
         + _finding_lines(findings)
         + ["To run it anyway: fix the finding, or add `# nbguard: ignore[" + codes + "]` to the line, "
            "or run `%nbguard off` (or `%nbguard on` without --block) in a cell of its own."])

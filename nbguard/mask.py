@@ -7,6 +7,8 @@ carets under the line still point at the right columns.
 
 from __future__ import annotations
 
+import re
+
 _QUOTES = "\"'`"
 _STR_PREFIX = set("rRbBuUfF")
 
@@ -40,3 +42,27 @@ def mask_line(line: str, spans: list[tuple[int, int]]) -> str:
             if not chars[i].isspace():
                 chars[i] = "*"
     return "".join(chars)
+
+
+# Passwords in URLs (scheme://user:password@host) and in command-line options.
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:([^\s@/'\"]+)@")
+_CLI_SECRET = re.compile(
+    r"(?:--?(?:password|passwd|token|api[-_]?key|secret|key)[= ]|-u\s*[^\s:'\"]+:)([^\s'\"]{4,})", re.I)
+
+
+def secret_spans(line: str) -> list[tuple[int, int]]:
+    """1-based column spans of credentials in a line shown to a person.
+
+    A safety net under the rules: a snippet is masked with this even when the
+    secrets rules are not selected, so no report shows a key or password whole.
+    """
+    if len(line) > 20_000:
+        return []
+    from .rules._tokens import scan
+
+    spans = [(m.start + 1, m.end + 1) for m in scan(line)]
+    if "@" in line:
+        spans += [(m.start(1) + 1, m.end(1) + 1) for m in _URL_PASSWORD.finditer(line)]
+    if "-" in line:
+        spans += [(m.start(1) + 1, m.end(1) + 1) for m in _CLI_SECRET.finditer(line)]
+    return spans

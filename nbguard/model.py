@@ -67,6 +67,10 @@ class Finding:
     fix: str = ""
     cwe: int | None = None
     raw_line: int | None = None  # line in the .ipynb file holding the text
+    # sha256 of (rule, where, whitespace-normalised offending text): stable across cell moves,
+    # re-runs and edits elsewhere; the baseline salts it. Never shown: it is a hash of the
+    # secret itself, so it stays out of to_dict() and every report.
+    content_hash: str = field(default="", repr=False)
 
     @property
     def sort_key(self) -> tuple:
@@ -75,6 +79,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        del d["content_hash"]
         d["severity"] = self.severity.label
         return d
 

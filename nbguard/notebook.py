@@ -73,14 +73,31 @@ class Notebook:
     metadata_texts: list[Text]
     raw: str | None = None
     _line_index: dict | None = field(default=None, repr=False)
+    _indexed: set | None = field(default=None, repr=False)  # paths already looked up in raw
+
+    def prepare_raw_lines(self, requests: list[tuple[JSONPath, bool, int]]) -> None:
+        """Locate the JSON paths that ``raw_line`` calls with these arguments will need, in one pass."""
+        if self.raw is None:
+            return
+        if self._line_index is None:
+            self._line_index, self._indexed = {}, set()
+        wanted = set()
+        for json_path, is_list, line in requests:
+            wanted.add(json_path)
+            if is_list:
+                wanted.add(json_path + (line - 1,))
+        wanted -= self._indexed
+        if wanted:
+            _locate_json_paths(self.raw, wanted, self._line_index)
+            self._indexed |= wanted
 
     def raw_line(self, json_path: JSONPath, is_list: bool, line: int) -> int | None:
         """Line (1-based) of the raw file that holds ``line`` of the text at ``json_path``."""
         if self.raw is None:
             return None
-        if self._line_index is None:
-            self._line_index = _index_json_lines(self.raw)
+        self.prepare_raw_lines([(json_path, is_list, line)])
         index = self._line_index
+        assert index is not None
         if is_list:
             # nbformat writes one list element per line of text: element k holds line k+1,
             # unless some element has no trailing newline (rare); count to be exact.
@@ -340,6 +357,71 @@ def _json_type(v: Any) -> str:
 
 # ---------------------------------------------------------------------------
 # Raw-file line index: JSON path -> line of the file where its value starts
+
+_WS = re.compile(r"[ \t\n\r]*")
+_scan_value = json.scanner.make_scanner(json.JSONDecoder())  # the C scanner: skips a whole value
+_scan_string = json.decoder.scanstring
+
+
+def _locate_json_paths(raw: str, wanted: set[JSONPath], index: dict[JSONPath, int]) -> None:
+    """Add to ``index`` the line of every prefix of a ``wanted`` path that exists in ``raw``.
+
+    One forward pass that descends only into the objects and arrays on a wanted path and
+    skips everything else with json's C scanner, so locating a few cells' lines costs far
+    less than tokenizing the whole file. Same lines as :func:`_index_json_lines` (which
+    indexes everything): the first token of each value, first occurrence of a key."""
+    trie: dict = {}
+    for path in wanted:
+        node = trie
+        for key in path:
+            node = node.setdefault(key, {})
+    counter = [0, 1]  # (offset, line at offset): lines are counted forwards only
+
+    def line_at(pos: int) -> int:
+        off, line = counter
+        line += raw.count("\n", off, pos)
+        counter[0], counter[1] = pos, line
+        return line
+
+    def value(pos: int, path: JSONPath, sub: dict) -> int:
+        """Record the value at ``pos`` (no leading whitespace); return the offset after it."""
+        index.setdefault(path, line_at(pos))
+        c = raw[pos]
+        if not sub or c not in "{[":
+            return _scan_value(raw, pos)[1]
+        pos = _WS.match(raw, pos + 1).end()
+        if c == "{":
+            if raw[pos] == "}":
+                return pos + 1
+            while True:
+                key, pos = _scan_string(raw, pos + 1)  # raw[pos] is the key's opening quote
+                pos = _WS.match(raw, pos).end() + 1  # past ':'
+                pos = _WS.match(raw, pos).end()
+                child = sub.get(key)
+                pos = value(pos, path + (key,), child) if child is not None else _scan_value(raw, pos)[1]
+                pos = _WS.match(raw, pos).end()
+                if raw[pos] == "}":
+                    return pos + 1
+                pos = _WS.match(raw, pos + 1).end()  # past ','
+        if raw[pos] == "]":
+            return pos + 1
+        i = 0
+        while True:
+            child = sub.get(i)
+            pos = value(pos, path + (i,), child) if child is not None else _scan_value(raw, pos)[1]
+            pos = _WS.match(raw, pos).end()
+            if raw[pos] == "]":
+                return pos + 1
+            pos = _WS.match(raw, pos + 1).end()
+            i += 1
+
+    try:
+        value(_WS.match(raw).end(), (), trie)
+    except (StopIteration, IndexError, ValueError, RecursionError):
+        # not the JSON that parsed (cannot happen for a file we read): fall back to the full index
+        for k, v in _index_json_lines(raw).items():
+            index.setdefault(k, v)
+
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 

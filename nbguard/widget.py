@@ -30,6 +30,7 @@ SEVERITY_COLORS = {
 CLEAN_COLOR = "#2e7d32"
 ALL = "all"
 HISTORY_NOTE = "cell = execution count In[n]"
+MAX_ROWS = 500  # a table row per finding; beyond this the filters (or the DataFrame) are the way in
 
 
 # -- where can a widget render? ------------------------------------------------
@@ -42,11 +43,16 @@ def _shell():
     return get_ipython()
 
 
-def widgets_available() -> bool:
-    """True in a kernel (a front-end may render widgets) with ipywidgets installed."""
+def in_kernel() -> bool:
+    """True in a Jupyter kernel (a front-end is attached); False in plain Python or terminal IPython."""
     ip = _shell()
-    if ip is None or getattr(ip, "kernel", None) is None:
-        return False  # plain Python or terminal IPython: no comm, no front-end
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def widgets_available() -> bool:
+    """True in a kernel with ipywidgets installed: a front-end may render the panel."""
+    if not in_kernel():
+        return False
     try:
         import ipywidgets  # noqa: F401
     except ImportError:
@@ -55,17 +61,18 @@ def widgets_available() -> bool:
 
 
 def mimebundle(report, include=None, exclude=None) -> dict[str, Any]:
+    """The report's display data: panel + static HTML + text in a kernel, text elsewhere."""
     text = report.to_text()
-    if _shell() is None or getattr(_shell(), "kernel", None) is None:
+    if not in_kernel():
         return {"text/plain": text}
     data: dict[str, Any] = {"text/plain": text, "text/html": static_html(report)}
     if widgets_available():
-        panel = Panel(report)
-        view = panel.widget._repr_mimebundle_() or {}
+        view = Panel(report).widget._repr_mimebundle_() or {}
         if isinstance(view, tuple):
             view = view[0]
-        if "application/vnd.jupyter.widget-view+json" in view:
-            data["application/vnd.jupyter.widget-view+json"] = view["application/vnd.jupyter.widget-view+json"]
+        key = "application/vnd.jupyter.widget-view+json"
+        if key in view:
+            data[key] = view[key]
     return data
 
 
@@ -130,7 +137,7 @@ def table_html(findings, show_path: bool = False) -> str:
     cols = (["file"] if show_path else []) + ["severity", "rule", "cell", "line", "message", "snippet"]
     head = "".join(f"<th {th}>{c}</th>" for c in cols)
     rows = []
-    for f in findings:
+    for f in findings[:MAX_ROWS]:
         sev = f.severity.label
         cells = [_e(f.path)] if show_path else []
         cells += [
@@ -146,7 +153,10 @@ def table_html(findings, show_path: bool = False) -> str:
                     + "</tr>")
     if not rows:
         rows.append(f'<tr><td {td} colspan="{len(cols)}"><i>no findings match the filters</i></td></tr>')
-    return ('<table class="nbguard-table" style="border-collapse:collapse;width:100%;font-size:12.5px">'
+    elif len(findings) > MAX_ROWS:
+        rows.append(f'<tr><td {td} colspan="{len(cols)}"><i>{len(findings) - MAX_ROWS} more not shown: narrow the '
+                    "filters, or use <code>_nbguard.to_dataframe()</code></i></td></tr>")
+    return ('<table class="nbguard-table" style="border-collapse:collapse;width:100%;font-size:12.5px;line-height:1.45">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
@@ -181,6 +191,11 @@ def _inline(text: str) -> str:
     return "".join(out)
 
 
+def _pre(lines: list[str]) -> str:
+    style = "background:var(--jp-layout-color2,#f5f5f5);padding:6px 10px;border-radius:4px;overflow-x:auto"
+    return f'<pre style="{style}"><code>{_e(chr(10).join(lines))}</code></pre>'
+
+
 def markdown_html(md: str) -> str:
     """Headings, paragraphs, bullet lists, fenced code, inline code, links and bold."""
     out: list[str] = []
@@ -199,7 +214,7 @@ def markdown_html(md: str) -> str:
     for line in md.splitlines():
         if code is not None:
             if line.strip().startswith("```"):
-                out.append(f"<pre><code>{_e(chr(10).join(code))}</code></pre>")
+                out.append(_pre(code))
                 code = None
             else:
                 code.append(line)
@@ -225,7 +240,7 @@ def markdown_html(md: str) -> str:
                 flush()
             para.append(stripped)
     if code is not None:
-        out.append(f"<pre><code>{_e(chr(10).join(code))}</code></pre>")
+        out.append(_pre(code))
     flush()
     return "\n".join(out)
 
@@ -237,7 +252,8 @@ def rule_doc_html(code: str) -> str:
     rule = get_rule(code)
     if rule is None:
         return f"<p>unknown rule {_e(code)}</p>"
-    return f'<div class="nbguard-doc" data-rule="{_e(rule.code)}">{markdown_html(render_rule(rule))}</div>'
+    return (f'<div class="nbguard-doc" data-rule="{_e(rule.code)}" style="line-height:1.5">'
+            f"{markdown_html(render_rule(rule))}</div>")
 
 
 # -- the panel -------------------------------------------------------------------
@@ -269,7 +285,7 @@ class Panel:
             value=ALL, style={"button_width": "auto"},
             tooltips=["every severity"] + [f"only {s} findings" for s in sevs])
         self.shown = w.HTML()
-        self.table = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))
+        self.table = w.HTML(layout=w.Layout(max_height="520px", overflow="auto"))
         self.table.add_class("nbguard-findings")
 
         rules: dict[str, tuple[str, int]] = {}
@@ -305,7 +321,7 @@ class Panel:
         code = self.rule.value
         self.doc.value = rule_doc_html(code) if code else ""
 
-    def select(self, category: str = ALL, severity: str = ALL, rule: str = "") -> "Panel":
+    def select(self, category: str = ALL, severity: str = ALL, rule: str = "") -> Panel:
         """Set the filters (as a user clicking would); used by scripts and tests."""
         self.category.value = category
         self.severity.value = severity

@@ -34,10 +34,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 DEMO_KEY = "hf_" + "KqZmWxTvNpRsLdYfBhJcGtXeUaPoMnIuEr"
 DEMO_CELLS = [
     ("markdown", "# Fine-tuning notes\nLoad the data, fetch the model, push the results."),
-    ("code", "import pandas as pd\nimport requests\nfrom transformers import AutoModel\n\n"
-             f'HF_TOKEN = "{DEMO_KEY}"'),
+    ("code", f'import pandas as pd\nimport requests\nfrom transformers import AutoModel\n\nHF_TOKEN = "{DEMO_KEY}"'),
     ("code", 'df = pd.read_csv("http://data.example.org/train.csv")\n'
-             'model = AutoModel.from_pretrained("bert-base-uncased")'),
+             + 'model = AutoModel.from_pretrained("bert-base-uncased")'),
     ("code", 'resp = requests.post("https://api.example.org/upload", data=df.to_json(), verify=False)'),
     ("code", "import torch\nstate = torch.load(\"checkpoint.pt\", weights_only=False)"),
     ("code", "%pip install transformers datasets"),
@@ -79,7 +78,7 @@ def start_lab(root: str, port: int, token: str) -> subprocess.Popen:
            "--port-retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    log = open(os.path.join(root, ".lab.log"), "w")
+    log = open(os.path.join(root, ".lab.log"), "w")  # noqa: SIM115 - the server's stdout for its lifetime
     return subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -131,12 +130,12 @@ def shoot(url: str, token: str, output: str, explain: str | None) -> None:
             panel.wait_for(state="visible", timeout=60_000)
             if explain:
                 select = panel.locator(".widget-dropdown select").last
-                values = select.locator("option").evaluate_all("os => os.map(o => o.value)")
-                code = next((v for v in values if v and v.startswith(explain)), None) or \
-                    next((v for v in values if v), None)
-                if code:
-                    select.select_option(label=select.locator(f"option[value='{code}']").inner_text())
-                    panel.locator(f".nbguard-doc[data-rule='{code}']").wait_for(timeout=10_000)
+                labels = select.locator("option").evaluate_all("os => os.map(o => o.textContent)")
+                rules = [x for x in labels if x.startswith("NBG")]  # "NBG101 name (count)"
+                label = next((x for x in rules if x.startswith(explain)), rules[0] if rules else None)
+                if label:
+                    select.select_option(label=label)
+                    panel.locator(f".nbguard-doc[data-rule='{label.split()[0]}']").wait_for(timeout=10_000)
             page.wait_for_timeout(300)
             # the page must show the masked key and never the key itself
             text = last.inner_text()

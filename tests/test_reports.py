@@ -75,3 +75,16 @@ def test_findings_are_in_stable_notebook_order(leaky):
     findings = lint_paths([leaky]).findings
     keys = [(f.cell, {"metadata": 0, "source": 1, "output": 2}[f.where], f.output or 0, f.line) for f in findings]
     assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize("source, secret", [
+    (f'requests.get("https://x.org", verify=False, headers={{"k": "{HF}"}})', HF),
+    ('!curl -k -u admin:Sup3rS3cret! https://10.0.0.5/api', "Sup3rS3cret!"),
+    ('engine = create_engine("postgresql://bob:Hunter2Hunter2@db.corp.net/x?sslmode=disable")', "Hunter2Hunter2"),
+])
+def test_snippets_are_masked_even_when_secrets_rules_are_off(source, secret):
+    from helpers import lint
+
+    report = lint(nb(source), select=["insecure-network", "unencrypted-data"], )
+    assert report.findings
+    assert secret not in report.to_json() and secret not in report.to_text()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "github", "junit", "html")
 
 
 def render(report, fmt: str, *, color: bool = False) -> str:
@@ -18,4 +18,16 @@ def render(report, fmt: str, *, color: bool = False) -> str:
         from . import sarif
 
         return sarif.render(report)
+    if fmt == "github":
+        from . import github
+
+        return github.render(report)
+    if fmt == "junit":
+        from . import junit
+
+        return junit.render(report)
+    if fmt == "html":
+        from . import html
+
+        return html.render(report)
     raise ValueError(f"unknown format {fmt!r}")

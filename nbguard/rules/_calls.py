@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..analysis import CallSite, DictEntry, Scope, Value
 from ._filters import is_secret_name
@@ -80,11 +80,6 @@ def known_true(v: Value | None) -> bool:
     return False
 
 
-def str_value(call: CallSite, name: str | None, pos: int | None = None) -> str | None:
-    v = call.value(name, pos)
-    return v.value if v is not None and isinstance(v.value, str) and not v.partial else None
-
-
 def dict_value(scope: Scope, expr: ast.expr | None) -> dict | None:
     """A statically known dict: ``{key: DictEntry}``."""
     if expr is None:
@@ -126,7 +121,7 @@ def credentials_sent(call: CallSite, url_text: str = "") -> str | None:
         if d:
             for key in d:
                 if isinstance(key, str) and (kw == "cookies" or is_credential_key(key)):
-                    return f"a '{key}' {what}"
+                    return f"the '{key}' {what}"
         elif kw == "cookies" and call.arg(kw, None) is not None:
             return "cookies"
     if url_text and _URL_CREDENTIALS.search(url_text):
@@ -134,8 +129,13 @@ def credentials_sent(call: CallSite, url_text: str = "") -> str | None:
     return None
 
 
-_URL_CREDENTIALS = re.compile(r"^[a-z]+://[^/@\s]+:[^/@\s]+@|[?&](?:api_?key|apikey|key|token|access_token|auth|password|sig|secret)=",
-                              re.I)
+_URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.\-]*://[^/@\s:]+:[^/@\s]*@"
+                              r"|[?&](?:api_?key|apikey|key|token|access_token|auth|password|sig|secret)=", re.IGNORECASE)
+
+
+def url_has_credentials(url: str) -> bool:
+    """``http://user:pw@host/`` or ``?api_key=...`` in a URL."""
+    return bool(_URL_CREDENTIALS.search(url))
 
 
 def data_sent(call: CallSite, http: HttpCall) -> str | None:
@@ -203,7 +203,7 @@ def magic_env_sets(magic) -> tuple[str, str, int] | None:
     return m.group(1), value, m.start(3)
 
 
-def anchor(call: CallSite, node: ast.AST | None) -> ast.AST:
+def anchor(call: CallSite, node: ast.AST | None, fallback: ast.AST | None = None) -> ast.AST:
     """Where to report an argument of ``call``.
 
     An argument found through ``**kwargs`` is a node of the dict literal, which may
@@ -211,7 +211,17 @@ def anchor(call: CallSite, node: ast.AST | None) -> ast.AST:
     """
     if node is not None and any(n is node for n in ast.walk(call.node)):
         return node
+    if fallback is not None and any(n is fallback for n in ast.walk(call.node)):
+        return fallback
     for kw in call.node.keywords:
         if kw.arg is None:
             return kw.value
     return call.node.func
+
+
+def may_have_kw(call: CallSite, names: frozenset[str]) -> bool:
+    """Cheap pre-check: could one of ``names`` be passed by keyword (``**kwargs`` included)?"""
+    for k in call.node.keywords:
+        if k.arg is None or k.arg in names:
+            return True
+    return False

@@ -12,9 +12,13 @@ from urllib.parse import urlsplit
 
 # -- secrets -------------------------------------------------------------------
 
+# The camelCase boundaries are case-sensitive ((?-i:...)): under re.I alone, "(?=[A-Z])" matches any
+# letter, and "tokens", "passenger" or "bypass" would read as secret names.
 SECRET_NAME = re.compile(
-    r"(?:^|[_\-.]|(?<=[a-z])(?=[A-Z]))(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key"
-    r"|auth[_\-]?key|credentials?|private[_\-]?key|client[_\-]?secret|bearer|signing[_\-]?key)(?:$|[_\-.]|(?=[A-Z]))",
+    r"(?:^|[_\-.]|(?-i:(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])))"
+    r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key"
+    r"|auth[_\-]?key|credentials?|private[_\-]?key|client[_\-]?secret|bearer|signing[_\-]?key)"
+    r"(?:$|[_\-.0-9]|(?-i:(?=[A-Z])))",
     re.I)
 
 # Names that contain a secret word but hold no secret.

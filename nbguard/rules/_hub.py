@@ -120,6 +120,7 @@ def hub_call(call: "CallSite", ctx: "CellContext") -> HubCall | None:
     attr = call.attr
     top = q.split(".", 1)[0]
     func = call.node.func
+    fname = q.rsplit(".", 1)[-1]  # the imported name, whatever alias it is called by
 
     if attr in FROM_PRETRAINED and isinstance(func, ast.Attribute):
         base = q[: -len(attr) - 1] if q.endswith("." + attr) else ""
@@ -139,30 +140,30 @@ def hub_call(call: "CallSite", ctx: "CellContext") -> HubCall | None:
         pos = 1 if cls.startswith(("PeftModel", "PeftMixedModel")) else 0
         return HubCall(label, "from_pretrained", call.arg(None, pos) or _first_kw(call, _REPO_KWARGS))
 
-    if attr == "pipeline" and (q in ("transformers.pipeline", "transformers.pipelines.pipeline")
+    if fname == "pipeline" and (q in ("transformers.pipeline", "transformers.pipelines.pipeline")
                                or (q == "pipeline" and _star(ctx, "transformers"))):
         return HubCall("pipeline", "pipeline", call.arg("model", 1))
 
-    if attr in ("SentenceTransformer", "CrossEncoder", "SparseEncoder"):
+    if fname in ("SentenceTransformer", "CrossEncoder", "SparseEncoder"):
         if top == "sentence_transformers" or (_bare(q) and (_star(ctx, "sentence_transformers")
                                                            or "sentence_transformers" in ctx.scope.modules)):
-            return HubCall(attr, "sentence_transformer",
+            return HubCall(fname, "sentence_transformer",
                            call.arg(None, 0) or _first_kw(call, ("model_name_or_path", "model_name")))
 
-    if attr in ("hf_hub_download", "snapshot_download"):
+    if fname in ("hf_hub_download", "snapshot_download"):
         if top == "huggingface_hub" or (_bare(q) and (_star(ctx, "huggingface_hub")
                                                      or "huggingface_hub" in ctx.scope.modules)):
-            return HubCall(attr, "file", call.arg("repo_id", 0))
+            return HubCall(fname, "file", call.arg("repo_id", 0))
 
-    if attr == "load_dataset" and (q in ("datasets.load_dataset", "datasets.load.load_dataset")
+    if fname == "load_dataset" and (q in ("datasets.load_dataset", "datasets.load.load_dataset")
                                    or (q == "load_dataset" and _star(ctx, "datasets"))):
         return HubCall("load_dataset", "dataset", call.arg("path", 0))
 
-    if attr == "create_model" and (q in ("timm.create_model", "timm.models.create_model")
+    if fname == "create_model" and (q in ("timm.create_model", "timm.models.create_model")
                                    or (q == "create_model" and _star(ctx, "timm"))):
         return HubCall("timm.create_model", "timm", call.arg("model_name", 0), ())
 
-    if attr == "LLM" and q == "vllm.LLM":
+    if q == "vllm.LLM":
         return HubCall("vllm.LLM", "vllm", call.arg("model", 0), ("revision",))
     return None
 

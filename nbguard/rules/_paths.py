@@ -29,8 +29,8 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..analysis import Value
@@ -273,7 +273,11 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
                 mode = call.value("mode", 1)
                 if not (mode is not None and isinstance(mode.value, str) and _WRITE_MODES.search(mode.value)):
                     break
-            _record(f.produced, _path_of(ctx, call.arg(kw, pos)), Evidence(suffix, cell, line))
+            path = _path_of(ctx, call.arg(kw, pos))
+            _record(f.produced, path, Evidence(suffix, cell, line))
+            ext = {"numpy.save": ".npy", "numpy.savez": ".npz", "numpy.savez_compressed": ".npz"}.get(suffix)
+            if path and ext and not path.endswith(ext):  # numpy adds the extension
+                _record(f.produced, path + ext, Evidence(suffix, cell, line))
             return
     for suffix, pos, kw in _FETCHERS:
         if _suffix(q, suffix):
@@ -359,33 +363,30 @@ def observe_magic(magic: "LineMagic", ctx: "CellContext") -> None:
         facts(ctx).env[kv[0]] = (kv[1], Evidence(f"%{magic.name}", cell, magic.line))
 
 
-def shell_words(text: str) -> list[str]:
-    try:
-        return shlex.split(text, comments=True)
-    except ValueError:
-        return text.split()
+@lru_cache(maxsize=512)
+def shell_programs(text: str) -> tuple[tuple[str, tuple[str, ...], object], ...]:
+    """(program, argument texts, SimpleCommand) of every command in a shell line, past
+    ``sudo``/``env``/``A=1`` prefixes (parsed by :mod:`nbguard.rules._shell`). A command
+    made only of assignments (``OUT=dir``) has program ``"="`` and the assignments as args."""
+    from . import _shell
 
-
-def split_commands(text: str) -> list[list[str]]:
-    """``a && b; c | d`` -> [[a...], [b...], [c...], [d...]]."""
-    out: list[list[str]] = [[]]
-    for w in shell_words(text):
-        if w in ("&&", "||", ";", "|", "&"):
-            out.append([])
-        elif w.endswith(";") and len(w) > 1:
-            out[-1].append(w[:-1])
-            out.append([])
-        else:
-            out[-1].append(w)
-    return [c for c in out if c]
+    out: list[tuple[str, tuple[str, ...], object]] = []
+    for c in _shell.all_commands(text):
+        inv = _shell.resolve(c)
+        if inv is None:
+            if c.words and all(_SHELL_ASSIGN.match(w.text) for w in c.words):
+                out.append(("=", tuple(w.text for w in c.words), c))
+            continue
+        out.append((inv.program, tuple(w.text for w in inv.args), c))
+    return tuple(out)
 
 
 def _url_basename(url: str) -> str:
-    tail = url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    return tail
+    return url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
-def _option(words: list[str], *names: str) -> str | None:
+def option_value(words: list[str], *names: str) -> str | None:
+    """The value of ``-O x`` / ``-Ox`` / ``--output x`` / ``--output=x`` in a word list."""
     for i, w in enumerate(words):
         for n in names:
             if w == n and i + 1 < len(words):
@@ -403,32 +404,26 @@ _OUTPUT_OPTS = ("--output_dir", "--output-dir", "--save_dir", "--save-dir", "--o
 
 
 def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
+    """Folders and files that shell lines create or download (``mkdir``, ``git clone``,
+    ``wget -O``, ``curl -o``, ``unzip -d``, ``tar -C``, ``--output_dir``...), and
+    ``export NAME=value`` so later ``$NAME`` words can be read."""
     f = facts(ctx)
     cell = ctx.cell.index if ctx.cell is not None else -1
-    for words in split_commands(cmd.text):
-        if words and words[0] in ("export", "declare", "local"):
-            words = words[1:]
-            if not words:
-                continue
-        if words and _SHELL_ASSIGN.match(words[0]):
+    for prog, argv, _ in shell_programs(cmd.text):
+        words = list(argv)
+        if prog in ("=", "export", "declare", "local"):
             for w in words:
                 m = _SHELL_ASSIGN.match(w)
-                if not m:
-                    break
-                f.shell_vars[m.group(1)] = m.group(2)
+                if m:
+                    f.shell_vars[m.group(1)] = m.group(2)
             continue
         if f.shell_vars:
             words = [_SHELL_VAR.sub(lambda m: f.shell_vars.get(m.group(1), m.group(0)), w) for w in words]
-        if words and words[0] == "sudo":
-            words = words[1:]
-        if not words:
-            continue
-        out_dir = _option(words, *_OUTPUT_OPTS)
-        if out_dir and "$" not in out_dir:
-            _record(f.produced, out_dir, Evidence(f"{words[0].rsplit('/', 1)[-1]} {_OUTPUT_OPTS[0]}", cell, cmd.line))
-        prog = words[0].rsplit("/", 1)[-1]
-        args = [w for w in words[1:] if not w.startswith("-")]
+        args = [w for w in words if not w.startswith("-")]
         ev = Evidence(f"!{prog}", cell, cmd.line)
+        out_dir = option_value(words, *_OUTPUT_OPTS)
+        if out_dir and "$" not in out_dir:
+            _record(f.produced, out_dir, Evidence(f"{prog} {_OUTPUT_OPTS[0]}", cell, cmd.line))
         if prog == "mkdir":
             for a in args:
                 _record(f.produced, a, ev)
@@ -437,37 +432,102 @@ def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
             if rest:
                 _record(f.fetched, rest[1] if len(rest) > 1 else _url_basename(rest[0]).removesuffix(".git"), ev)
         elif prog == "wget":
-            out = _option(words, "-O", "--output-document")
-            pdir = _option(words, "-P", "--directory-prefix")
-            urls = [a for a in args if "://" in a]
+            out = option_value(words, "-O", "--output-document")
+            pdir = option_value(words, "-P", "--directory-prefix")
             if out and out != "-":
                 _record(f.fetched, out, ev)
-            elif urls:
-                for u in urls:
+            else:
+                for u in (a for a in args if "://" in a):
                     name = _url_basename(u)
                     _record(f.fetched, posixpath.join(pdir, name) if pdir else name, ev)
         elif prog == "curl":
-            out = _option(words, "-o", "--output")
+            out = option_value(words, "-o", "--output")
             if out and out != "-":
                 _record(f.fetched, out, ev)
             elif "-O" in words or "--remote-name" in words:
                 for u in (a for a in args if "://" in a):
                     _record(f.fetched, _url_basename(u), ev)
         elif prog in ("gdown", "aria2c"):
-            out = _option(words, "-O", "--output", "-o", "--out")
+            out = option_value(words, "-O", "--output", "-o", "--out")
             if out:
                 _record(f.fetched, out, ev)
         elif prog == "unzip":
-            d = _option(words, "-d")
+            d = option_value(words, "-d")
             if d:
                 _record(f.fetched, d, ev)
         elif prog == "tar":
-            d = _option(words, "-C", "--directory")
+            d = option_value(words, "-C", "--directory")
             if d:
                 _record(f.fetched, d, ev)
         elif prog in ("huggingface-cli", "hf") and "download" in words:
-            d = _option(words, "--local-dir")
+            d = option_value(words, "--local-dir")
             if d:
                 _record(f.fetched, d, ev)
         elif prog in ("cp", "mv", "rsync") and len(args) >= 2:
             _record(f.fetched, args[-1], ev)
+
+
+# -- where loaded bytes come from (unsafe-deserialization rules) -----------------------
+
+REMOTE_SCHEMES = ("http://", "https://", "ftp://")
+CLOUD_SCHEMES = ("s3://", "gs://", "gcs://", "az://", "abfs://", "hf://")
+# Calls whose result is bytes or a stream fetched over the network.
+_FETCH_CALLS = ("requests.get", "requests.request", "requests.post", "requests.Session().get", "httpx.get",
+                "urllib.request.urlopen", "urllib2.urlopen", "urllib.urlopen")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    kind: str  # "remote" | "cloud" | "self" | "unknown"
+    text: str  # for a message: " from remote URL 'http://...'", " ('m.pkl' was written by this notebook: ...)"
+
+
+def _short(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def provenance(ctx: "CellContext", expr: ast.expr | None) -> Provenance:
+    """Is a file argument a URL, bytes fetched over the network, or a file this
+    notebook's own code wrote earlier?"""
+    if expr is None:
+        return Provenance("unknown", "")
+    for node in ast.walk(expr):  # pickle.loads(requests.get(url).content), pickle.load(urlopen(url))
+        if isinstance(node, ast.Call):
+            q = ctx.scope.qualname(node.func) or ""
+            if any(q == c or q.endswith("." + c) for c in _FETCH_CALLS):
+                return Provenance("remote", " from data fetched over the network")
+    v = file_path(ctx, expr)
+    if v is None or not isinstance(v.value, str):
+        return Provenance("unknown", "")
+    path = v.value
+    low = path.lower()
+    if low.startswith(REMOTE_SCHEMES):
+        return Provenance("remote", f" from remote URL '{_short(path, 80)}{'…' if v.partial else ''}'")
+    if low.startswith(CLOUD_SCHEMES):
+        return Provenance("cloud", f" from cloud storage '{_short(path, 80)}'")
+    if v.partial:
+        return Provenance("unknown", "")
+    ev = _produced_content(ctx, path)
+    if ev is not None:
+        return Provenance("self", f" ('{_short(path, 60)}' was written by this notebook: {ev.describe()})")
+    return Provenance("unknown", "")
+
+
+_MAKES_EMPTY_DIR = frozenset({"os.makedirs", "os.mkdir", "Path.mkdir()", "!mkdir"})
+
+
+def _produced_content(ctx: "CellContext", path: str) -> Evidence | None:
+    """Evidence that the notebook wrote the *content* at ``path``: the file itself, or a
+    folder a producer filled (``save_pretrained``, ``output_dir=``), not one it only
+    created with ``mkdir`` and not one a download went into."""
+    f = facts(ctx)
+    p = normalize(path)
+    if p in f.produced:
+        return f.produced[p]
+    if p in f.fetched:
+        return None
+    ev = _lookup(f.produced, p)
+    if ev is None or ev.how in _MAKES_EMPTY_DIR:
+        return None
+    fetched = _lookup(f.fetched, p)
+    return None if fetched is not None else ev

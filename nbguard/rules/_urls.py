@@ -8,27 +8,41 @@ Shared by the unencrypted-data (NBG2xx) and insecure-network (NBG4xx) rules.
 * :func:`url_args` finds the URLs passed to one parameter of a call: a string,
   a list of strings or the values of a dict (``data_files={"train": URL}``),
   constants from earlier cells included.
-* :func:`shell_commands` splits a shell line into simple commands of
-  :class:`Word` s with their offsets, so a finding lands on the URL itself;
-  :func:`expand_word` resolves IPython's ``{var}`` / ``$var`` expansions in ``!``
-  lines and ``$VAR`` set earlier in a ``%%bash`` cell.
+* :func:`invocations` lists the programs a shell line runs (parsed by the shared
+  ``_shell`` module); :func:`word_urls` finds the URLs among their arguments,
+  resolving IPython's ``{var}`` / ``$var`` expansions in ``!`` lines and ``$VAR``
+  set earlier in a ``%%bash`` cell, and :func:`word_span` points at the URL itself.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..analysis import CallSite, DictEntry, Origin, Scope, Value
+from ._calls import is_credential_key
 from ._filters import is_local_host
+from ._shell import UNKNOWN_ARG, Invocation, Word, all_commands, resolve
+from ._shell import word_span as shell_word_span
 
 _SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*)://")
-_PLACEHOLDER_HOST = re.compile(r"[<>{}$%\[\]*]|^(?:your|my)[-_.]|^x{3,}|^host(?:name)?$|^server$|^ip$|^domain$", re.I)
+_PLACEHOLDER_HOST = re.compile(r"[<>{}$%\[\]*]|^(?:your|my)[-_.]|^x{3,}|^host(?:name)?$|^server$|^ip$|^domain$", re.IGNORECASE)
 # Documentation-only domains (RFC 2606 / 6761): never real traffic.
 _DOC_DOMAINS = ("example.com", "example.org", "example.net", ".example", ".test", ".invalid")
 PLAINTEXT = frozenset({"http", "ftp"})
+# Last labels of names that only resolve inside a cluster or a LAN: Kubernetes
+# "<service>.<namespace>" (minio-service.kubeflow, kfserving-ingressgateway.istio-system)
+# and the pseudo-TLDs of home and corporate networks. Real public suffixes never end so.
+_INTERNAL_LABELS = frozenset({"svc", "cluster", "kubeflow", "istio-system", "kube-system", "default", "lan", "home",
+                              "corp", "intranet", "localdomain", "private", "internal", "local", "localhost"})
+
+
+def is_internal_host(host: str) -> bool:
+    """A local host (``_filters.is_local_host``) or a cluster/LAN-only name such as ``minio-service.kubeflow``."""
+    h = host.lower().strip("[]").rstrip(".")
+    return is_local_host(h) or h.rsplit(".", 1)[-1] in _INTERNAL_LABELS
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,7 @@ class UrlInfo:
 
     @property
     def local(self) -> bool:
-        return self.host_known and is_local_host(self.host)
+        return self.host_known and is_internal_host(self.host)
 
     @property
     def plaintext(self) -> bool:
@@ -155,133 +169,36 @@ def callee(call: CallSite) -> str:
     return q or call.attr or "this call"
 
 
-def plain_message(info: UrlInfo) -> str:
-    """``plaintext http:// to archive.ics.uci.edu (URL from 'URL' set in cell 2, line 1)``."""
-    return f"plaintext {info.scheme}:// ({info.where}){info.source()}"
-
-
 # -- shell -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Word:
-    """One shell word: its unquoted text and its [start, end) offsets in the command text."""
-
-    text: str
-    start: int
-    end: int
+# Shell lines are parsed by the shared ``_shell`` module; these helpers find URLs in them.
 
 
-_SEPARATORS = ("&&", "||", "|&", ";;", "$(", "<(", ">(", "|", ";", "&", "(", ")", "`", "\n")
-_REDIRECT = "<>"
-
-
-def shell_commands(text: str) -> list[list[Word]]:
-    """Simple commands of a shell line, split on ``| ; && || ( ) $( `` and backquotes."""
-    cmds: list[list[Word]] = [[]]
-    buf: list[str] = []
-    start = -1
-    i, n = 0, len(text)
-
-    def flush(end: int) -> None:
-        nonlocal buf, start
-        if start >= 0:
-            cmds[-1].append(Word("".join(buf), start, end))
-        buf, start = [], -1
-
-    while i < n:
-        c = text[i]
-        if c in " \t\r":
-            flush(i)
-            i += 1
-            continue
-        if c == "#" and start < 0:  # a comment runs to the end of the line
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        sep = next((s for s in _SEPARATORS if text.startswith(s, i)), None)
-        if sep is not None and not (sep == "&" and i > 0 and text[i - 1] in _REDIRECT):
-            flush(i)
-            if cmds[-1]:
-                cmds.append([])
-            i += len(sep)
-            continue
-        if c in _REDIRECT:
-            flush(i)
-            j = i
-            while j < n and text[j] in "<>&":
-                j += 1
-            i = j
-            continue
-        if start < 0:
-            start = i
-        if c == "'":
-            j = text.find("'", i + 1)
-            j = n if j < 0 else j
-            buf.append(text[i + 1:j])
-            i = j + 1
-        elif c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n and text[j + 1] in '"\\$`':
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            i = j + 1
-        elif c == "\\" and i + 1 < n:
-            buf.append(text[i + 1])
-            i += 2
-        else:
-            buf.append(c)
-            i += 1
-    flush(min(i, n))
-    return [c for c in cmds if c]
-
-
-_WRAPPERS = frozenset({"sudo", "time", "nohup", "env", "exec", "command", "nice", "stdbuf", "builtin"})
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-
-
-def program(words: list[Word]) -> tuple[str, int]:
-    """The program a simple command runs (basename) and its index, past ``sudo``, ``env`` and ``A=b``."""
-    i = 0
-    while i < len(words):
-        w = words[i].text
-        if _ASSIGN.match(w):
-            i += 1
-            continue
-        base = w.rsplit("/", 1)[-1]
-        if base in _WRAPPERS:
-            i += 1
-            while i < len(words) and words[i].text.startswith("-"):  # sudo -E, env -i, nice -n 5
-                flag = words[i].text
-                i += 1
-                if flag in ("-u", "-g", "-n") and i < len(words):
-                    i += 1
-            continue
-        if base == "timeout" and i + 1 < len(words):
-            i += 2
-            continue
-        return base, i
-    return "", len(words)
+def invocations(text: str) -> list[Invocation]:
+    """Every program a command line runs (nested ``$(...)`` and ``sh -c '...'`` included)."""
+    out = []
+    for c in all_commands(text):
+        inv = resolve(c)
+        if inv is not None and inv.program:
+            out.append(inv)
+    return out
 
 
 _PY_EXPANSION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 _PY_EXPANDING = frozenset({"!", "%system", "%sx"})
 
 
-def expand_word(word: Word, origin: str, scope: Scope, shell_vars: dict[str, str] | None = None
+def expand_word(text: str, origin: str, scope: Scope, shell_vars: dict[str, str] | None = None
                 ) -> tuple[str, bool, Origin | None]:
-    """The word with the expansions IPython (``!`` lines) or the cell's shell would make.
+    """A word's text with the expansions IPython (``!`` lines) or the cell's shell would make.
 
     Returns (text, partial, origin): ``partial`` when an expansion is unknown (the
     text stops there), ``origin`` the Python constant an expansion came from.
     """
-    text = word.text
     if "{" not in text and "$" not in text:
         return text, False, None
-    cut = text.find("{\u2026}")  # the engine's mark for the unknown tail of a partial string
+    cut = text.find(UNKNOWN_ARG)  # the engine's mark for the unknown tail of a partial string
     if cut >= 0:
-        head, partial, found = expand_word(Word(text[:cut], word.start, word.end), origin, scope, shell_vars)
+        head, _partial, found = expand_word(text[:cut], origin, scope, shell_vars)
         return head, True, found
     out: list[str] = []
     pos = 0
@@ -306,28 +223,34 @@ def expand_word(word: Word, origin: str, scope: Scope, shell_vars: dict[str, str
     return "".join(out), False, found
 
 
+_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
 def shell_vars_before(cmd, ctx) -> dict[str, str]:
     """``NAME=value`` / ``export NAME=value`` lines earlier in the same shell cell."""
     code = getattr(ctx, "code", None)
-    if code is None or cmd.origin not in ("%%bash", "%%sh", "%%script", "%%system"):
+    if code is None or not cmd.origin.startswith("%%"):
         return {}
     out: dict[str, str] = {}
     for other in code.shell:
         if other.line >= cmd.line:
             break
-        for words in shell_commands(other.text):
-            ws = words[1:] if words and words[0].text in ("export", "declare", "local", "readonly") else words
-            if len(ws) == 1 and _ASSIGN.match(ws[0].text):
-                k, v = ws[0].text.split("=", 1)
-                out[k] = v
+        for c in all_commands(other.text):
+            ws = c.words
+            if ws and ws[0].text in ("export", "declare", "local", "readonly"):
+                ws = ws[1:]
+            if ws and all(_ASSIGN.match(w.text) for w in ws):
+                for w in ws:
+                    k, v = w.text.split("=", 1)
+                    out[k] = v
     return out
 
 
-def word_urls(cmd, words: list[Word], ctx, skip: int = 0) -> Iterator[tuple[Word, UrlInfo]]:
-    """URLs among ``words[skip:]`` (also in ``--opt=URL`` and after ``{var}`` expansion)."""
+def word_urls(cmd, words, ctx) -> Iterator[tuple[Word, UrlInfo]]:
+    """URLs among ``words`` (also in ``--opt=URL`` and after ``{var}``/``$VAR`` expansion)."""
     svars = shell_vars_before(cmd, ctx)
-    for w in words[skip:]:
-        text, partial, origin = expand_word(w, cmd.origin, ctx.scope, svars)
+    for w in words:
+        text, partial, origin = expand_word(w.text, cmd.origin, ctx.scope, svars)
         k = _url_start(text)
         if k < 0:
             continue
@@ -337,46 +260,35 @@ def word_urls(cmd, words: list[Word], ctx, skip: int = 0) -> Iterator[tuple[Word
 
 
 def _url_start(text: str) -> int:
-    m = re.search(r"[A-Za-z][A-Za-z0-9+.\-]*://", text)
-    if not m:
+    """Offset of the URL in a word (``http://...``, ``--url=http://...``), or -1."""
+    k = text.find("://")
+    if k <= 0:
         return -1
-    if m.start() == 0 or text[m.start() - 1] in "=:'\"@":
-        return m.start()
+    i = k
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "+.-"):
+        i -= 1
+    if i == k or not text[i].isalpha():
+        return -1
+    if i == 0 or text[i - 1] in "=:'\"@":
+        return i
     return -1
 
 
 def word_span(cmd, word: Word, ctx) -> tuple[int, int, int, int]:
     """The span of the URL inside ``word`` when it is written out, else of the whole word."""
-    raw = cmd.text[word.start:word.end]
-    m = re.search(r"[A-Za-z][A-Za-z0-9+.\-]*://", raw)
-    start, end = word.start, word.end
-    if m:
-        start += m.start()
-        if raw[-1:] in "'\"" and len(raw) > 1:
-            end -= 1
-    if cmd.origin.startswith(("!", "%")):
-        return ctx.shell_span(cmd, start, end)
-    # A command string from Python (os.system, subprocess): offsets map into the source
-    # only when it is a plain string literal; otherwise point at the whole argument.
-    lines = ctx.view.lines
-    src = lines[cmd.line - 1][cmd.col - 1:] if 0 < cmd.line <= len(lines) else ""
-    q = re.match(r"[rRuUfFbB]{0,2}(['\"])", src)
-    known = cmd.text.split("{\u2026}", 1)[0]
-    if q and cmd.end_line in (0, cmd.line) and src[q.end():].startswith(known) and start < len(known):
-        shift = q.end()
-        return cmd.line, cmd.col + shift + start, cmd.line, cmd.col + shift + min(end, len(known) + 1)
-    return ctx.shell_span(cmd, 0, len(cmd.text))
+    k = _url_start(word.text)
+    return shell_word_span(cmd, ctx, word, max(k, 0))
 
 
-def option_value(words: list[Word], names: tuple[str, ...], start: int = 0) -> tuple[int, str] | None:
-    """Index and value of ``--name value`` / ``--name=value`` / ``-n value`` (first match)."""
-    for i in range(start, len(words)):
-        t = words[i].text
+def option_value(words, names: tuple[str, ...]) -> tuple[int, str, Word] | None:
+    """``--name value`` / ``--name=value``: (index of the option, its value, the last word)."""
+    for i, w in enumerate(words):
+        t = w.text
         for name in names:
             if t == name and i + 1 < len(words):
-                return i, words[i + 1].text
+                return i, words[i + 1].text, words[i + 1]
             if name.startswith("--") and t.startswith(name + "="):
-                return i, t[len(name) + 1:]
+                return i, t[len(name) + 1:], w
     return None
 
 
@@ -395,14 +307,19 @@ def short_flags(word: str, takes_arg: str = "") -> str:
 
 
 _CURL_TAKES_ARG = "oHdXuAeFTwxbcmrKECyYzUQDtP"
-_CRED_HEADER = re.compile(r"^\s*(?:authorization|proxy-authorization|cookie|x-api-key|api-?key|x-auth-token"
-                          r"|private-token|x-goog-api-key|[\w-]*(?:token|secret|api[-_]?key)[\w-]*)\s*:", re.I)
+def _credential_header(value: str) -> bool:
+    """``-H "Authorization: Bearer ..."``, ``--header=X-API-Key:...``: a header that carries a credential."""
+    name, colon, _ = value.partition(":")
+    name = name.strip().lower()
+    if not colon or not name or len(name) > 100:
+        return False
+    return is_credential_key(name)
 
 
-def shell_sends(prog: str, words: list[Word], start: int = 0) -> tuple[str | None, str | None]:
+def shell_sends(prog: str, words) -> tuple[str | None, str | None]:
     """(credentials, data) a ``curl`` / ``wget`` command sends, in words; None for none."""
     creds = data = None
-    i = start
+    i = 0
     while i < len(words):
         t = words[i].text
         nxt = words[i + 1].text if i + 1 < len(words) else ""
@@ -414,7 +331,7 @@ def shell_sends(prog: str, words: list[Word], start: int = 0) -> tuple[str | Non
             sval = t[1 + len(flags):] or nxt if flags else ""
             if opt in ("--user", "--oauth2-bearer", "--cookie") or last in ("u", "b"):
                 creds = creds or f"'{t if not flags else '-' + last}'"
-            elif (opt == "--header" or last == "H") and _CRED_HEADER.match(val if opt == "--header" else sval):
+            elif (opt == "--header" or last == "H") and _credential_header(val if opt == "--header" else sval):
                 creds = creds or "an authorization header"
             elif opt in ("--data", "--data-binary", "--data-raw", "--data-urlencode", "--form", "--upload-file",
                          "--json", "--form-string") or last in ("d", "F", "T"):
@@ -426,7 +343,7 @@ def shell_sends(prog: str, words: list[Word], start: int = 0) -> tuple[str | Non
             if opt in ("--user", "--password", "--http-user", "--http-password", "--ftp-user", "--ftp-password",
                        "--load-cookies"):
                 creds = creds or f"'{opt}'"
-            elif opt == "--header" and _CRED_HEADER.match(val):
+            elif opt == "--header" and _credential_header(val):
                 creds = creds or "an authorization header"
             elif opt in ("--post-data", "--post-file", "--body-data", "--body-file"):
                 data = data or f"'{opt}'"

@@ -10,7 +10,7 @@ Enabled on install by ``jupyter-config/server-config/nbguard.json``
 
 from __future__ import annotations
 
-from traitlets import Bool, Float, Int
+from traitlets import Float, Int
 from traitlets.config import Configurable
 
 
@@ -22,8 +22,7 @@ class NbguardServer(Configurable):
     max_cells = Int(10_000, config=True, help="Most cells accepted in one lint request (more: 400).")
     config_ttl = Float(2.0, config=True,
                        help="Seconds a project's [tool.nbguard] config is cached before it is read again.")
-    incremental = Bool(True, config=True,
-                       help="Reuse the findings of cells an edit cannot affect (see nbguard.server.incremental).")
+    cache_size = Int(64, config=True, help="Lint results kept for requests whose notebook content is unchanged.")
 
 
 def _jupyter_server_extension_points():
@@ -36,7 +35,7 @@ def _load_jupyter_server_extension(server_app) -> None:
     settings = NbguardServer(parent=server_app)
     root = getattr(server_app.contents_manager, "root_dir", None) or server_app.root_dir
     state = NbguardState(root, settings.max_body_size, settings.max_cells, settings.config_ttl,
-                         settings.incremental)
+                         settings.cache_size)
     setup_handlers(server_app.web_app, state)
     server_app.log.info("nbguard %s: POST %snbguard/lint enabled", _version(), server_app.base_url)
 

@@ -1,9 +1,13 @@
 """REST handlers: ``POST {base_url}/nbguard/lint`` and ``GET {base_url}/nbguard/rules``.
 
 Both are authenticated (``@tornado.web.authenticated``); jupyter_server checks
-the XSRF token on cookie-authenticated POSTs. Linting runs in a thread of this
-server process (never in a kernel, never executing notebook code), one request
-at a time, through :class:`~nbguard.server.incremental.IncrementalLinter`.
+the XSRF token on cookie-authenticated POSTs. Linting runs ``nbguard.api.lint_notebook``
+(the CLI's engine) in one thread of this server process: never in a kernel, never
+executing notebook code, one request at a time. Two things keep it cheap while
+someone types: a request whose notebook content is unchanged is answered from a
+small cache, and a request that a newer one from the same editor view (``path`` and
+``client`` given first in the body) overtook while it waited is answered
+``{"superseded": true}`` without linting.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,7 +31,7 @@ from jupyter_server.utils import url_path_join
 from .. import __version__
 from ..config import Config, ConfigError, load_config
 from ..rules.base import all_rules
-from .incremental import IncrementalLinter
+from ..api import lint_notebook
 
 CELL_TYPES = ("code", "markdown", "raw")
 
@@ -69,14 +75,39 @@ class NbguardState:
     """Shared by the handlers of one server: limits, caches and the lint thread."""
 
     def __init__(self, root_dir: str, max_body_size: int, max_cells: int, config_ttl: float = 2.0,
-                 incremental: bool = True) -> None:
+                 cache_size: int = 64) -> None:
         self.root_dir = os.path.realpath(root_dir)
         self.max_body_size = max_body_size
         self.max_cells = max_cells
-        self.incremental = incremental
         self.configs = ConfigCache(config_ttl)
-        self.linter = IncrementalLinter()
+        self.cache_size = cache_size
+        self._results: OrderedDict[tuple, list[dict]] = OrderedDict()  # (path, config, content) -> findings
+        self._latest: dict[str, int] = {}  # notebook path -> generation of its newest request
+        self._generation = 0
+        self._lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nbguard-lint")
+
+    def admit(self, body: bytes) -> tuple[bytes, int, str | None]:
+        """Note a request as it arrives (on the event loop): its generation, and the editor view
+        it comes from when the body starts with ``{"path": ..., "client": ...`` (as the front-end sends)."""
+        view = None
+        m = _VIEW_RE.match(body[:4096])
+        if m:
+            try:
+                view = json.dumps([json.loads(m.group(1)), json.loads(m.group(2))])
+            except ValueError:
+                view = None
+        with self._lock:
+            self._generation += 1
+            if view is not None:
+                self._latest[view] = self._generation
+                if len(self._latest) > 1024:
+                    self._latest.clear()
+            return body, self._generation, view
+
+    def superseded(self, generation: int, view: str | None) -> bool:
+        with self._lock:
+            return view is not None and self._latest.get(view, 0) > generation
 
     # -- request -> nbformat dict ---------------------------------------------
     def parse_body(self, body: bytes) -> tuple[str | None, dict]:
@@ -92,6 +123,8 @@ class NbguardState:
         path = data.get("path")
         if path is not None and not isinstance(path, str):
             raise BadRequest(f"'path' must be a string, not {_type(path)}")
+        if not isinstance(data.get("client", ""), str):
+            raise BadRequest(f"'client' must be a string, not {_type(data['client'])}")
         cells = data.get("cells")
         if not isinstance(cells, list):
             raise BadRequest("'cells' must be a list of cells" if "cells" in data else "'cells' is missing")
@@ -151,27 +184,50 @@ class NbguardState:
             folder = self.root_dir  # outside (symlink) or not on disk: the server root's config
         return disk, folder
 
-    def lint(self, body: bytes) -> dict[str, Any]:
+    def lint(self, body: bytes, generation: int = 0, view: str | None = None) -> dict[str, Any]:
         t0 = time.perf_counter()
+        if self.superseded(generation, view):
+            # a newer request for this notebook is waiting: the editor will only use that one
+            return {"findings": [], "superseded": True, "rules_version": rules_version(), "cells": 0,
+                    "cached": False, "ms": round((time.perf_counter() - t0) * 1000, 2)}
         path, nb = self.parse_body(body)
         disk, folder = self.folder_for(path)
         config, config_error = self.configs.get(folder)
         display = posixpath.normpath(path.replace("\\", "/")).lstrip("/") if path else "<notebook>"
         if path and config.excluded(disk):
             return {"findings": [], "rules_version": rules_version(), "excluded": True,
-                    "config_error": config_error, "cells": len(nb["cells"]), "relinted": 0,
+                    "config_error": config_error, "cells": len(nb["cells"]), "cached": False,
                     "ms": round((time.perf_counter() - t0) * 1000, 2)}
-        key = display if (path and self.incremental) else None
-        result = self.linter.lint(nb, config, path=disk, key=key, display_path=display)
+        content = hashlib.blake2b(json.dumps(nb, sort_keys=True, ensure_ascii=False, default=str)
+                                  .encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+        key = (display, disk, config.fingerprint(), config.source, content)
+        with self._lock:
+            findings = self._results.get(key)
+            if findings is not None:
+                self._results.move_to_end(key)
+        cached = findings is not None
+        if findings is None:
+            report = lint_notebook(nb, config, path=disk)
+            if report.errors:
+                raise BadRequest(report.errors[0].message)
+            findings = [dict(f.to_dict(), path=display) for f in report.findings]
+            with self._lock:
+                self._results[key] = findings
+                if len(self._results) > self.cache_size:
+                    self._results.popitem(last=False)
         return {
-            "findings": result.findings,
+            "findings": findings,
             "rules_version": rules_version(),
             "excluded": False,
             "config_error": config_error,
             "cells": len(nb["cells"]),
-            "relinted": result.relinted,
+            "cached": cached,
             "ms": round((time.perf_counter() - t0) * 1000, 2),
         }
+
+
+_STR = rb'("(?:[^"\\]|\\.)*")'
+_VIEW_RE = re.compile(rb'\s*\{\s*"path"\s*:\s*' + _STR + rb'\s*,\s*"client"\s*:\s*' + _STR)
 
 
 def _mb(n: int) -> str:
@@ -204,8 +260,9 @@ class LintHandler(_Base):
             return self.fail(413, f"request body is {_mb(len(body))}; the limit is {_mb(state.max_body_size)} "
                                   "(set NbguardServer.max_body_size to change it)")
         loop = asyncio.get_running_loop()
+        body, generation, view = state.admit(body)
         try:
-            reply = await loop.run_in_executor(state.executor, state.lint, body)
+            reply = await loop.run_in_executor(state.executor, state.lint, body, generation, view)
         except BadRequest as e:
             return self.fail(400, str(e))
         self.set_header("Server-Timing", f"lint;dur={reply['ms']}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 from .._filters import (is_dummy_password, is_hash_name, is_key_name, is_password_name, is_secret_name,
@@ -110,8 +111,17 @@ _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical
 _WRAPPERS = frozenset({"Markdown", "HTML", "Pretty", "JSON", "Code", "Latex", "Text"})
 
 
-def shown_args(call) -> list[ast.expr]:
+def output_is_shown(ctx: "CellContext") -> bool:
+    """Does what this cell prints land in its output? Not for ``%%writefile`` (the code runs
+    elsewhere, later) or ``%%capture`` (the output goes to a variable)."""
+    code = ctx.code
+    return code is None or code.cell_magic not in ("writefile", "capture")
+
+
+def shown_args(call, ctx: "CellContext | None" = None) -> list[ast.expr]:
     """The expressions a ``print``/``display``/``pprint``/``logging`` call puts in the output."""
+    if ctx is not None and not output_is_shown(ctx):
+        return []
     q = call.qualname
     node: ast.Call = call.node
     if q in _SHOW_EXACT or q.endswith((".console.print", "Console().print", "Console().log")):
@@ -134,7 +144,7 @@ def shown_args(call) -> list[ast.expr]:
 def is_displayed_last_expr(node: ast.AST, ctx: "CellContext") -> bool:
     """Is ``node`` the cell's last top-level expression, which IPython displays?"""
     code = ctx.code
-    if code is None or code.tree is None or not code.tree.body:
+    if code is None or code.tree is None or not code.tree.body or not output_is_shown(ctx):
         return False
     last = code.tree.body[-1]
     if not isinstance(last, ast.Expr) or last is not node:
@@ -193,62 +203,44 @@ class Command:
         return list(self.args_from(0))[1:]
 
 
-_OPS = ("&&", "||", ";", "|", "&", "\n")
+# One token of a shell line: an operator, a comment, or a word made of unquoted characters,
+# escapes, quoted strings and $(...) substitutions (one nesting level), quotes possibly unclosed.
+_TOKEN = re.compile(r"""
+    (?P<op>&&|\|\||[;|&\n])
+  | (?P<comment>\#[^\n]*)
+  | (?P<word>(?:[^\s'"\\;|&$]|\\.|\\$|'[^']*'?|"(?:[^"\\]|\\.)*"?|\$\((?:[^()]|\([^()]*\))*\)?|\$)+)
+""", re.X | re.S)
+_QUOTED = re.compile(r"""'([^']*)'?|"((?:[^"\\]|\\.)*)"?|\\(.)""", re.S)
 
 
-def split_shell(text: str) -> list[Command]:
-    """Words of each simple command in a shell line, with offsets (quotes removed)."""
+def _unquote_word(raw: str) -> str:
+    if "'" not in raw and '"' not in raw and "\\" not in raw:
+        return raw
+    return _QUOTED.sub(lambda m: m.group(1) if m.group(1) is not None else (
+        re.sub(r"\\(.)", r"\1", m.group(2)) if m.group(2) is not None else m.group(3)), raw)
+
+
+@lru_cache(maxsize=64)
+def split_shell(text: str) -> tuple[Command, ...]:
+    """Words of each simple command in a shell line, with offsets (quotes removed). Cached: the
+    shell rules all ask about the same lines."""
     cmds: list[Command] = []
     words: list[Word] = []
     op = ""
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in " \t":
-            i += 1
-            continue
-        if c == "#" :
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "word":
+            raw = m.group()
+            words.append(Word(_unquote_word(raw), m.start(), m.end(), "'" in raw or '"' in raw))
+        elif kind == "op":
+            if words:
+                cmds.append(Command(tuple(words), op))
+            words, op = [], (m.group().strip() or ";")
+        else:  # a comment ends the line
             break
-        matched = next((o for o in _OPS if text.startswith(o, i)), None)
-        if matched:
-            cmds.append(Command(tuple(words), op))
-            words, op = [], matched.strip() or ";"
-            i += len(matched)
-            continue
-        start = i
-        buf: list[str] = []
-        quoted = False
-        depth = 0
-        while i < n:
-            c = text[i]
-            if depth == 0 and (c in " \t" or any(text.startswith(o, i) for o in _OPS)):
-                break
-            if c == "\\" and i + 1 < n:
-                buf.append(text[i + 1])
-                i += 2
-                continue
-            if c in "'\"":
-                quoted = True
-                j = text.find(c, i + 1)
-                while c == '"' and j > 0 and text[j - 1] == "\\":
-                    j = text.find(c, j + 1)
-                if j < 0:
-                    j = n
-                buf.append(text[i + 1:j])
-                i = j + 1
-                continue
-            if text.startswith("$(", i):
-                depth += 1
-                buf.append("$(")
-                i += 2
-                continue
-            if c == ")" and depth:
-                depth -= 1
-            buf.append(c)
-            i += 1
-        words.append(Word("".join(buf), start, min(i, n), quoted))
-    cmds.append(Command(tuple(words), op))
-    return [c for c in cmds if c.words]
+    if words:
+        cmds.append(Command(tuple(words), op))
+    return tuple(cmds)
 
 
 def value_span(word: Word, text: str, value_start: int) -> tuple[int, int]:
@@ -265,3 +257,72 @@ def value_span(word: Word, text: str, value_start: int) -> tuple[int, int]:
     while end > k and raw[end - 1] in "'\"":
         end -= 1
     return word.start + k, word.start + end
+
+
+_ENV_LISTING = re.compile(r"(?m)(?:^|[\s{,'\"(])([A-Z][A-Z0-9_]{2,60})(?:=|['\"]\s*:\s*['\"])")
+
+
+def saved_secret_env_names(ctx: "CellContext", limit: int = 2) -> list[str]:
+    """Secret-like environment variable names that the cell's saved output lists with a value
+    (``HF_TOKEN=...``, ``'OPENAI_API_KEY': '...'``): evidence that a dump leaked them."""
+    names: list[str] = []
+    cell = ctx.cell
+    if cell is None:
+        return names
+    for o in cell.outputs:
+        for t in o.texts:
+            for m in _ENV_LISTING.finditer(t.text):
+                n = m.group(1)
+                if n not in names and secret_name_kind(n) in ("secret", "password"):
+                    names.append(n)
+                    if len(names) >= limit:
+                        return names
+    return names
+
+
+# -- environment reads -------------------------------------------------------------
+
+def env_dump(expr: ast.expr | None, scope: "Scope") -> bool:
+    """Does ``expr`` show the whole environment (names *and* values) when printed?
+    ``os.environ``, ``dict(os.environ)``, ``os.environ.items()``, ``{**os.environ}``, ``f"{os.environ}"``,
+    ``json.dumps(dict(os.environ))``, or a name bound to one of these -- not ``sorted(os.environ)`` (names)."""
+    return _env_kind(expr, scope, 0) is not None
+
+
+def _env_kind(expr: ast.expr | None, scope: "Scope", depth: int) -> str | None:
+    """"mapping" (iterating gives names only), "pairs" (iterating gives values too) or None."""
+    if expr is None or depth > 6:
+        return None
+    if isinstance(expr, (ast.Name, ast.Attribute)):
+        if scope.qualname(expr) == "os.environ":
+            return "mapping"
+        if isinstance(expr, ast.Name):
+            bound = scope.bound_expr(expr.id)
+            return _env_kind(bound[0], scope, depth + 1) if bound is not None else None
+        return None
+    if isinstance(expr, ast.Call):
+        q = scope.qualname(expr.func) or ""
+        if q in ("os.environ.items", "os.environ.values"):
+            return "pairs"
+        if q in ("os.environ.copy", "os.environ.__repr__", "os.environ.__str__"):
+            return "mapping"
+        if not expr.args:
+            return None
+        inner = _env_kind(expr.args[0], scope, depth + 1)
+        if q in _ENV_ITERATORS:
+            return "pairs" if inner == "pairs" else None
+        if q in _ENV_WRAPPERS or q.endswith((".Series", ".DataFrame", ".from_dict")):
+            return "mapping" if inner else None
+        return None
+    if isinstance(expr, ast.Dict):
+        return "mapping" if any(k is None and _env_kind(v, scope, depth + 1) for k, v in zip(expr.keys, expr.values)) \
+            else None
+    if isinstance(expr, ast.JoinedStr):
+        return "mapping" if any(isinstance(v, ast.FormattedValue) and _env_kind(v.value, scope, depth + 1)
+                                for v in expr.values) else None
+    return None
+
+
+_ENV_ITERATORS = frozenset({"list", "sorted", "tuple", "reversed", "enumerate", "set"})
+_ENV_WRAPPERS = frozenset({"dict", "str", "repr", "json.dumps", "pprint.pformat", "yaml.dump", "yaml.safe_dump",
+                           "collections.OrderedDict"})

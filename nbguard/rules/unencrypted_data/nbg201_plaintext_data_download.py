@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import re
+
 from ...model import Severity
 from .._calls import anchor, credentials_sent, data_sent, http_call
-from .._filters import is_local_host
-from .._urls import callee, parse_url, url_args, urls_in
+from .._urls import callee, is_internal_host, parse_url, url_args, urls_in
 from ..base import Rule
 
 _PANDAS_READERS = frozenset({"read_csv", "read_table", "read_fwf", "read_json", "read_parquet", "read_feather",
@@ -35,16 +36,21 @@ _READERS: dict[str, tuple[str, int]] = {
 }
 
 
+_DOWNLOAD_NAME = re.compile(r"download|fetch|retrieve|load_url|get_file", re.IGNORECASE)
+
+
 def _url_params(call) -> list[tuple[str | None, int | None]]:
     q = call.qualname
     head, _, attr = q.rpartition(".")
     if head in _PANDAS_LIKE and attr in _PANDAS_READERS:
         return [(name, None) for name in _PANDAS_ARGS] + [(None, 0)]
-    if head == "polars" and (attr.startswith("read_") or attr.startswith("scan_")):
+    if head == "polars" and (attr.startswith(("read_", "scan_"))):
         return [("source", 0)]
     spec = _READERS.get(q)
     if spec is None and attr == "get_file" and "keras" in q:
         spec = ("origin", 1)
+    if spec is None and _DOWNLOAD_NAME.search(attr):  # mx.test_utils.download(url), my_utils.download_image(url)
+        return [("url", 0), ("uri", None), ("origin", None), ("source_url", None)]
     if spec is None:
         return []
     params: list[tuple[str | None, int | None]] = [spec]
@@ -55,8 +61,9 @@ def _url_params(call) -> list[tuple[str | None, int | None]]:
 
 class PlaintextDataDownload(Rule):
     """## What it does
-    Finds data read or downloaded from an `http://` or `ftp://` URL by Python code:
-    pandas, polars, dask and modin `read_*`, `fsspec.open`, `datasets.load_dataset`
+    Finds data read or downloaded from an `http://` or `ftp://` URL by Python code.
+
+    Readers: pandas, polars, dask and modin `read_*`, `fsspec.open`, `datasets.load_dataset`
     (`data_files=`), Keras `get_file`, `urllib`, `requests`/`httpx` GET requests,
     `wget`, `gdown`, `torch.hub` and torchvision downloads, NumPy `loadtxt`, and
     anonymous `ftplib.FTP` sessions. The URL may be a literal or a constant, f-string
@@ -113,7 +120,8 @@ class PlaintextDataDownload(Rule):
         params = _url_params(call)
         if params:
             found = [item for name, pos in params for item in url_args(call, name, pos)]
-            self._report(call, ctx, found, "reads data", http=call.attr == "Request")
+            verb = "downloads data" if _DOWNLOAD_NAME.search(call.attr) or call.attr == "urlopen" else "reads data"
+            self._report(call, ctx, found, verb, http=call.attr == "Request")
 
     def _report(self, call, ctx, found, verb: str, http: bool) -> None:
         seen: set[int] = set()
@@ -123,8 +131,8 @@ class PlaintextDataDownload(Rule):
             if http and credentials_sent(call, info.url) is not None:
                 return  # NBG403 (plaintext-credentials-sent) reports it
             seen.add(id(node))
-            ctx.report_node(self, anchor(call, node), f"{callee(call)} {verb} over plaintext {info.scheme}:// "
-                                        f"from {info.where}{info.source()}")
+            ctx.report_node(self, anchor(call, node),
+                            f"{callee(call)} {verb} over plaintext {info.scheme}:// from {info.where}{info.source()}")
 
     def _ftp(self, call, ctx) -> None:
         host = call.value("host", 0)
@@ -134,7 +142,8 @@ class PlaintextDataDownload(Rule):
             return  # credentials: NBG403
         h = host.value.strip().lower()
         info = parse_url("ftp://" + h, False, host.origin)
-        if info is None or not info.plaintext or is_local_host(h):
+        if info is None or not info.plaintext or is_internal_host(h):
             return
-        ctx.report_node(self, anchor(call, call.arg("host", 0)), f"ftplib.FTP opens a plaintext FTP session to {info.where}"
-                                                   f"{info.source().replace('URL from', 'host from')}")
+        where = info.source().replace("URL from", "host from")
+        ctx.report_node(self, anchor(call, call.arg("host", 0)),
+                        f"ftplib.FTP opens a plaintext FTP session to {info.where}{where}")

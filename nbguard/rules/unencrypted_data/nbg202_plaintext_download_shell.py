@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._filters import is_local_host
-from .._urls import parse_url, program, shell_commands, shell_sends, word_span, word_urls
+from .._calls import url_has_credentials
+from .._urls import invocations, is_internal_host, parse_url, shell_sends, word_span, word_urls
 from ..base import Rule
 
 _DOWNLOADERS = frozenset({"wget", "curl", "aria2c", "axel", "gdown", "lftp", "apt-key", "svn", "hg", "rsync"})
@@ -12,7 +12,9 @@ _GIT_OPTS_WITH_ARG = frozenset({"-c", "-C", "--git-dir", "--work-tree", "--names
 
 class PlaintextDownloadShell(Rule):
     """## What it does
-    Finds shell commands that download over plain `http://` or `ftp://`: `wget`,
+    Finds shell commands that download over plain `http://` or `ftp://`.
+
+    Commands: `wget`,
     `curl`, `aria2c`, `gdown`, `lftp`, `git clone`/`fetch`/`pull`, `svn`, `hg`,
     `rsync://` and `host::module` rsync daemons, `ftp host`, and `apt-key --fetch-keys`.
     It reads `!` lines, `%%bash`/`%%sh` cells, and command strings given to
@@ -51,53 +53,54 @@ class PlaintextDownloadShell(Rule):
     fix = "use https:// (or a bucket you control) and check the file's sha256 before using it"
 
     def check_shell(self, cmd, ctx) -> None:
-        for words in shell_commands(cmd.text):
-            prog, i = program(words)
-            if not prog:
-                continue
-            what = self._what(prog, words, i)
+        for inv in invocations(cmd.text):
+            prog, args = inv.program, inv.args
+            what = self._what(prog, args)
             if what is None:
                 continue
             if prog in ("curl", "wget"):
-                creds, data = shell_sends(prog, words, i + 1)
+                creds, data = shell_sends(prog, args)
                 if creds or data:
                     continue  # an upload or an authenticated request: NBG403
             if prog == "ftp":
-                self._ftp(cmd, ctx, words, i)
+                self._ftp(cmd, ctx, args)
                 continue
-            for w, info in word_urls(cmd, words, ctx, i + 1):
+            for w, info in word_urls(cmd, args, ctx):
                 if info.scheme == "rsync" and info.host_known and not info.local and not info.placeholder:
                     pass
                 elif not info.plaintext:
                     continue
+                if url_has_credentials(info.url) and info.host_known:
+                    continue  # NBG403 (plaintext-credentials-sent) reports it
                 ctx.report(self, word_span(cmd, w, ctx),
                            f"{what} over plaintext {info.scheme}:// from {info.where}{info.source()}")
             if prog == "rsync":
-                for w in words[i + 1:]:
+                for w in args:
                     host, sep, _ = w.text.partition("::")
-                    if sep and host and "/" not in host and not is_local_host(host.rsplit("@", 1)[-1]):
+                    if sep and host and "/" not in host and not w.expansion \
+                            and not is_internal_host(host.rsplit("@", 1)[-1]):
                         ctx.report(self, word_span(cmd, w, ctx),
                                    f"rsync reads from an rsync daemon over plaintext ({host.rsplit('@', 1)[-1]})")
 
     @staticmethod
-    def _what(prog: str, words, i: int) -> str | None:
+    def _what(prog: str, args) -> str | None:
         if prog in _DOWNLOADERS:
             return {"apt-key": "apt-key fetches a signing key", "rsync": "rsync copies files",
                     "svn": "svn fetches code", "hg": "hg fetches code"}.get(prog, f"{prog} downloads")
         if prog == "ftp":
             return "ftp"
         if prog == "git":
-            j = i + 1
-            while j < len(words) and words[j].text.startswith("-"):
-                j += 2 if words[j].text in _GIT_OPTS_WITH_ARG else 1
-            if j < len(words) and words[j].text in _GIT_FETCH:
-                return f"git {words[j].text} fetches code"
+            j = 0
+            while j < len(args) and args[j].text.startswith("-"):
+                j += 2 if args[j].text in _GIT_OPTS_WITH_ARG else 1
+            if j < len(args) and args[j].text in _GIT_FETCH:
+                return f"git {args[j].text} fetches code"
         return None
 
-    def _ftp(self, cmd, ctx, words, i: int) -> None:
-        for w in words[i + 1:]:
+    def _ftp(self, cmd, ctx, args) -> None:
+        for w in args:
             t = w.text
-            if t.startswith("-") or not t:
+            if t.startswith("-") or not t or w.expansion:
                 continue
             info = parse_url(t if "://" in t else "ftp://" + t)
             if info is not None and info.plaintext and info.host_known:

@@ -6,6 +6,7 @@ from ...analysis import truthy
 from ...model import Severity
 from .._hub import describe_ref, hub_call, is_pin, local_reason, partial_hub_prefix, repo_label, short
 from .._paths import env_truthy, env_value, observe_assign, observe_call, observe_magic, observe_shell
+from .._calls import anchor
 from ..base import Rule
 
 _OFFLINE_ENV = {
@@ -136,12 +137,12 @@ class UnpinnedHubModel(Rule):
                 if is_pin(rev.value):
                     return
                 origin = f" ({rev.origin.describe()})" if rev.origin and not isinstance(rev_expr, ast.Constant) else ""
-                ctx.report_node(self, rev_expr, f"{target} uses revision '{short(rev.value, 50)}'{origin}, "
+                ctx.report_node(self, anchor(call, rev_expr), f"{target} uses revision '{short(rev.value, 50)}'{origin}, "
                                                 f"{describe_ref(rev.value)}, not a commit sha{trc}")
                 return
             if rev.value is not None:
                 return
-        span = _span_to(ctx, node, hc.repo)
+        span = _span_to(ctx, node, anchor(call, hc.repo) if hc.repo is not None else None)
         if call.has_opaque_kwargs():
             ctx.report(self, span, f"{target} downloads from the Hugging Face Hub with no visible revision= "
                                    f"(it may be in **kwargs){trc}", severity=Severity.LOW)

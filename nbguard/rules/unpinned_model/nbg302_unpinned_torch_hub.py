@@ -6,6 +6,7 @@ from ...analysis import truthy
 from ...model import Severity
 from .._filters import HEX40
 from .._hub import short
+from .._calls import anchor
 from ..base import Rule
 
 _HUB_FUNCS = ("torch.hub.load", "torch.hub.list", "torch.hub.help")
@@ -100,4 +101,4 @@ class UnpinnedTorchHub(Rule):
             msg = f"{label} with " + " and ".join(flags) + " before running the repository's hubconf.py"
         else:
             return
-        ctx.report_node(self, repo_expr if repo_expr is not None else call.node, msg, severity=severity)
+        ctx.report_node(self, anchor(call, repo_expr, call.node), msg, severity=severity)

@@ -5,8 +5,9 @@ from urllib.parse import unquote
 
 from ...model import Severity
 from .._filters import HEX40
+from .. import _shell
 from .._hub import describe_ref, is_pin, short
-from .._paths import shell_words, split_commands
+from .._calls import anchor
 from ..base import Rule
 
 # huggingface.co/<org>/<repo>/(resolve|raw|blob)/<ref>/<file>, also datasets/ and spaces/
@@ -17,14 +18,26 @@ HUB_REPO_URL = re.compile(r"https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?:dat
 # Files whose download matters for this rule even from a dataset or Space repo: weights and code.
 _MODEL_FILES = re.compile(
     r"\.(?:bin|pt|pth|ckpt|safetensors|onnx|gguf|ggml|h5|keras|pb|tflite|pkl|pickle|joblib|npz|msgpack|py|"
-    r"zip|tar|tgz|gz|model|mlmodel)$", re.I)
+    r"model|mlmodel)$", re.I)
 _MEDIA_FILES = re.compile(r"\.(?:png|jpe?g|gif|webp|bmp|svg|mp[34]|wav|flac|ogg|avi|mov|webm|md|html?|pdf|txt|csv|"
                           r"tsv|parquet|jsonl|arrow)$", re.I)
-# Python callees whose URL argument is *not* a download (displaying or logging a link).
-_NOT_DOWNLOADS = re.compile(r"(?:^|\.)(?:print|display|Markdown|HTML|IFrame|Image|Video|Audio|info|debug|warning|"
-                            r"error|log|write|format|append|open_new_tab|open_new|webbrowser\.open)$")
+# Python callees that fetch a URL they are given (by method or function name).
+_FETCH_CALLS = frozenset({
+    "get", "post", "request", "stream", "urlopen", "urlretrieve", "Request", "download", "download_file",
+    "download_url", "download_url_to_file", "load_state_dict_from_url", "load_url", "get_file", "cached_download",
+    "cached_path", "from_single_file", "from_pretrained", "load_dataset", "open", "fetch", "read_pickle", "load",
+    "read_csv", "read_parquet", "read_json", "load_file", "from_url", "load_from_url",
+})
 _DOWNLOADERS = frozenset({"wget", "curl", "aria2c", "axel", "http", "https", "gdown"})
 _SHA_CHECKOUT = re.compile(r"\bgit\b[^\n]*?\b(?:checkout|reset\s+--hard|switch\s+--detach)\s+[0-9a-f]{40}\b")
+
+
+def model_download(file: str, repo_kind: str) -> bool:
+    """Is fetching ``file`` from a repo of ``repo_kind`` ("" model, "dataset", "space") a model download?
+    Media and data files are not; from dataset and Space repos only weights and code are."""
+    if _MEDIA_FILES.search(file):
+        return False
+    return not repo_kind or bool(_MODEL_FILES.search(file))
 
 
 def unpinned_hub_url(url: str) -> tuple[str, str] | None:
@@ -37,10 +50,8 @@ def unpinned_hub_url(url: str) -> tuple[str, str] | None:
     if HEX40.match(ref):
         return None
     file = m.group("file")
-    if _MEDIA_FILES.search(file):
+    if not model_download(file, (m.group("kind") or "").rstrip("s/")):
         return None
-    if m.group("kind") and not _MODEL_FILES.search(file):
-        return None  # a data file from a dataset or Space: not a model download
     return ref, file
 
 
@@ -93,7 +104,7 @@ class UnpinnedHubUrl(Rule):
         if call.attr == "hf_hub_url" and (q.startswith("huggingface_hub.") or q == "hf_hub_url"):
             self._hf_hub_url(call, ctx)
             return
-        if _NOT_DOWNLOADS.search(q or call.attr):
+        if call.attr not in _FETCH_CALLS:
             return
         node = call.node
         for arg in list(node.args) + [k.value for k in node.keywords if k.arg]:
@@ -109,12 +120,17 @@ class UnpinnedHubUrl(Rule):
                 return
 
     def _hf_hub_url(self, call, ctx) -> None:
+        fname = call.value("filename", 1)
+        kind = call.value("repo_type", 3)
+        if fname is not None and isinstance(fname.value, str) and not model_download(
+                fname.value, kind.value if kind is not None and isinstance(kind.value, str) else ""):
+            return
         rev_expr = call.arg("revision")
         if rev_expr is not None:
             rev = ctx.scope.value(rev_expr)
             if rev is None or rev.partial or not isinstance(rev.value, str) or is_pin(rev.value):
                 return
-            ctx.report_node(self, rev_expr, f"hf_hub_url() builds a download URL for revision '{short(rev.value, 40)}', "
+            ctx.report_node(self, anchor(call, rev_expr), f"hf_hub_url() builds a download URL for revision '{short(rev.value, 40)}', "
                                             f"{describe_ref(rev.value)}, not a commit sha")
             return
         if call.has_opaque_kwargs():
@@ -123,73 +139,71 @@ class UnpinnedHubUrl(Rule):
 
     # -- shell ---------------------------------------------------------------------------
     def check_shell(self, cmd, ctx) -> None:
-        text = cmd.text
-        low = text.lower()
+        low = cmd.text.lower()
         if "huggingface" not in low and "hf" not in low:
             return
-        for words in split_commands(text):
-            if words and words[0] == "sudo":
-                words = words[1:]
-            if not words:
+        for c in _shell.all_commands(cmd.text):
+            inv = _shell.resolve(c)
+            if inv is None or not inv.args:
                 continue
-            prog = words[0].rsplit("/", 1)[-1]
-            if prog in ("huggingface-cli", "hf") and len(words) > 1 and words[1] == "download":
-                self._cli_download(cmd, words, ctx)
-            elif prog == "git" and "clone" in words:
-                self._git_clone(cmd, words, ctx)
-            elif prog in _DOWNLOADERS or prog in ("python", "python3"):
-                for w in words[1:]:
-                    found = unpinned_hub_url(w)
+            prog, args = inv.program, list(inv.args)
+            texts = [w.text for w in args]
+            if prog in ("huggingface-cli", "hf") and texts[0] == "download":
+                self._cli_download(cmd, prog, args[1:], ctx)
+            elif prog == "git" and "clone" in texts:
+                self._git_clone(cmd, args[texts.index("clone") + 1:], ctx)
+            elif prog in _DOWNLOADERS or _shell.is_python(inv):
+                for w in args:
+                    found = unpinned_hub_url(w.text)
                     if found:
                         ref, file = found
-                        start = text.find(w)
-                        ctx.report(self, ctx.shell_span(cmd, max(0, start), max(0, start) + len(w)),
+                        ctx.report(self, _shell.word_span(cmd, ctx, w),
                                    f"{prog} downloads '{short(file.rsplit('/', 1)[-1], 50)}' from the Hugging Face "
                                    f"Hub at {_ref_text(ref)}")
                         break
 
-    def _cli_download(self, cmd, words, ctx) -> None:
+    def _cli_download(self, cmd, prog, args, ctx) -> None:
         positional = []
         rev = None
-        i = 2
-        while i < len(words):
-            w = words[i]
-            if w == "--revision" and i + 1 < len(words):
-                rev = words[i + 1]
+        i = 0
+        while i < len(args):
+            w = args[i].text
+            if w == "--revision" and i + 1 < len(args):
+                rev = args[i + 1]
                 i += 2
                 continue
             if w.startswith("--revision="):
-                rev = w.split("=", 1)[1]
+                rev = args[i].slice(len("--revision="))
             elif w.startswith("-"):
-                if "=" not in w and w in ("--repo-type", "--local-dir", "--cache-dir", "--include", "--exclude",
-                                          "--token", "--max-workers", "--local-dir-use-symlinks"):
+                if w in _CLI_VALUE_OPTS:
                     i += 1
             else:
-                positional.append(w)
+                positional.append(args[i])
             i += 1
-        if not positional or "$" in positional[0] or "{" in positional[0]:
+        if not positional or positional[0].expansion:
             return
         repo = positional[0]
-        prog = words[0].rsplit("/", 1)[-1]
         if rev is None:
-            msg = f"{prog} download {short(repo)} has no --revision, so it fetches the 'main' branch"
-        elif "$" in rev or "{" in rev or is_pin(rev):
+            msg = f"{prog} download {short(repo.text)} has no --revision, so it fetches the 'main' branch"
+        elif rev.expansion or is_pin(rev.text):
             return
         else:
-            msg = f"{prog} download {short(repo)} uses --revision {short(rev, 40)}, {describe_ref(rev)}, not a commit sha"
-        start = cmd.text.find(repo)
-        ctx.report(self, ctx.shell_span(cmd, max(0, start), max(0, start) + len(repo)), msg)
+            msg = (f"{prog} download {short(repo.text)} uses --revision {short(rev.text, 40)}, "
+                   f"{describe_ref(rev.text)}, not a commit sha")
+        ctx.report(self, _shell.word_span(cmd, ctx, repo if rev is None else rev), msg)
 
-    def _git_clone(self, cmd, words, ctx) -> None:
-        url = next((w for w in words[words.index("clone") + 1:] if HUB_REPO_URL.match(w)), None)
-        if url is None:
+    def _git_clone(self, cmd, args, ctx) -> None:
+        url = next((w for w in args if HUB_REPO_URL.match(w.text)), None)
+        if url is None or "/datasets/" in url.text:
+            return  # a dataset clone is data, not a model
+        if _SHA_CHECKOUT.search(cmd.text) or _SHA_CHECKOUT.search(ctx.view.text):
             return
-        rest_of_cell = ctx.view.text
-        if _SHA_CHECKOUT.search(cmd.text) or _SHA_CHECKOUT.search(rest_of_cell):
-            return
-        start = cmd.text.find(url)
-        ctx.report(self, ctx.shell_span(cmd, max(0, start), max(0, start) + len(url)),
-                   f"git clone of {short(url, 80)} checks out the default branch and is never pinned to a commit")
+        ctx.report(self, _shell.word_span(cmd, ctx, url),
+                   f"git clone of {short(url.text, 80)} checks out the default branch and is never pinned to a commit")
+
+
+_CLI_VALUE_OPTS = frozenset({"--repo-type", "--local-dir", "--cache-dir", "--include", "--exclude", "--token",
+                             "--max-workers", "--local-dir-use-symlinks"})
 
 
 def _ref_text(ref: str) -> str:

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from ...model import Severity
+from .._pii import find_ibans, keep_samples_in_tables, report_matches, scannable
+from ..base import Rule
+
+
+class IbanInOutput(Rule):
+    """## What it does
+    Finds international bank account numbers (IBANs) saved in cell outputs, written
+    compact (`DE44500105175407324931`) or in groups of four. A match must have the
+    length registered for its country and pass the ISO 13616 mod-97 check. The
+    example IBANs of banks' and standards' documentation (`GB82WEST12345698765432`)
+    count only in a table. Each output line with matches is one finding.
+
+    ## Why is this bad?
+    An IBAN identifies a person's bank account and, with a name, is enough for direct
+    debit fraud. It is personal data, and a saved output publishes it with the
+    notebook.
+
+    ## Example
+    ```python
+    payouts.head()   # the saved output shows an iban column
+    ```
+
+    Use instead:
+    ```python
+    payouts.assign(iban=payouts.iban.str[:4] + "…").head()
+    ```
+
+    ## References
+    - [CWE-359: Exposure of Private Personal Information to an Unauthorized Actor](https://cwe.mitre.org/data/definitions/359.html)
+    - [ISO 13616 IBAN registry (SWIFT)](https://www.swift.com/standards/data-standards/iban-international-bank-account-number)
+    """
+
+    code = "NBG704"
+    name = "iban-in-output"
+    category = "data-exposure"
+    severity = Severity.MEDIUM
+    cwe = 359
+    peers = ()
+    fix = "mask the account numbers before displaying them, and clear the outputs that show them"
+    texts = frozenset({"output"})
+
+    def check_text(self, text, ctx) -> None:
+        body = scannable(text)
+        if body is None:
+            return
+        matches = keep_samples_in_tables(body, find_ibans(body), text.label)
+        report_matches(self, ctx, body, matches, "IBAN")

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from ...model import Severity
+from .._pii import find_phones, keep_samples_in_tables, report_matches, scannable
+from ..base import Rule
+
+
+class PhoneNumberInOutput(Rule):
+    """## What it does
+    Finds phone numbers saved in cell outputs, in strict formats only: international
+    numbers written with a `+` country code (`+44 20 7946 0958`, `+14155552671`) and
+    North-American numbers written `(415) 555-2671`, `415-555-2671` or `415.555.2671`
+    with valid area and exchange codes. Toll-free numbers (a business, not a person)
+    are skipped, and the fictional `555-01xx` count only in a table. Bare digit runs,
+    which in logs are ids, counts and timestamps, are never taken for phone numbers.
+    Each output line with matches is one finding.
+
+    ## Why is this bad?
+    A phone number identifies a person and is personal data; a saved output of a
+    customer or patient table publishes it with the notebook.
+
+    ## Example
+    ```python
+    leads[["name", "phone"]].head()
+    ```
+
+    Use instead:
+    ```python
+    leads[["name"]].head()   # or mask the numbers, or clear the outputs
+    ```
+
+    ## References
+    - [CWE-359: Exposure of Private Personal Information to an Unauthorized Actor](https://cwe.mitre.org/data/definitions/359.html)
+    """
+
+    code = "NBG705"
+    name = "phone-number-in-output"
+    category = "data-exposure"
+    severity = Severity.LOW
+    cwe = 359
+    peers = ()
+    fix = "drop or mask phone numbers before displaying them, and clear the outputs that show them"
+    texts = frozenset({"output"})
+
+    def check_text(self, text, ctx) -> None:
+        body = scannable(text)
+        if body is None:
+            return
+        matches = keep_samples_in_tables(body, find_phones(body), text.label)
+        report_matches(self, ctx, body, matches, "phone number")

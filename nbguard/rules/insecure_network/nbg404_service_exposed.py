@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import ast
+import re
+
+from ...model import Severity
+from .._calls import anchor, known_true
+from .._shell import words_span
+from .._urls import callee, invocations
+from ..base import Rule
+
+_ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", "*"})
+_HOST_KWARGS = ("host", "server_name", "server_host", "hostname", "listen", "bind", "ip", "dashboard_host",
+                "address", "bind_addr")
+_RUN_ATTRS = frozenset({"run", "run_server", "run_simple", "launch", "serve", "run_app", "listen", "start",
+                        "start_server", "configure", "init", "run_with_ngrok", "queue"})
+_TUNNELS = ("pyngrok.ngrok.connect", "ngrok.connect", "flask_ngrok.run_with_ngrok", "ngrok.forward",
+            "pyngrok.ngrok.connect()")
+_SERVERS = {
+    # program -> options that carry the bind address
+    "uvicorn": ("--host",), "hypercorn": ("--bind", "-b"), "gunicorn": ("--bind", "-b"),
+    "flask": ("--host", "-h"), "streamlit": ("--server.address",), "mlflow": ("--host", "-h"),
+    "tensorboard": ("--host",), "vllm": ("--host",), "code-server": ("--bind-addr",), "ray": ("--dashboard-host",),
+    "panel": ("--address",), "bokeh": ("--address",), "voila": ("--Voila.ip", "--ip"), "gradio": (),
+    "text-generation-launcher": ("--hostname",), "ollama": (), "datasette": ("--host", "-h"),
+}
+_TOKEN_OPTS = re.compile(r"^--(?:NotebookApp|ServerApp|IdentityProvider)\.(?:token|password)=(?:''|\"\"|)$")
+
+
+def _host_part(value: str) -> str:
+    v = value.strip().strip("'\"")
+    if v.startswith("[") and "]" in v:
+        return v[:v.index("]") + 1]
+    if v.count(":") == 1:
+        return v.split(":", 1)[0]
+    return v
+
+
+def _is_all(value) -> bool:
+    return isinstance(value, str) and _host_part(value) in _ALL_INTERFACES
+
+
+class ServiceExposed(Rule):
+    """## What it does
+    Finds services that a notebook opens to the network or to the internet.
+
+    - `app.run(host="0.0.0.0")`, `uvicorn.run(..., host="0.0.0.0")`, gradio
+      `launch(server_name="0.0.0.0")`, `ray.init(dashboard_host="0.0.0.0")`,
+      `TensorBoard.configure(bind_all=True)`, servers bound to `("", port)`;
+    - public share links and tunnels: gradio `launch(share=True)` without `auth=`,
+      `ngrok.connect`, `run_with_ngrok`, `!ngrok http`, `localtunnel`, `cloudflared tunnel`;
+    - Cloud Run / Cloud Functions services opened to `allUsers` (`--allow-unauthenticated`,
+      `add-iam-policy-binding --member=allUsers`);
+    - shell servers on all interfaces: `jupyter notebook/lab --ip=0.0.0.0`,
+      `mlflow ui/server --host 0.0.0.0`, `tensorboard --bind_all`, `uvicorn`/`gunicorn`/
+      `streamlit`/`flask run` bound to `0.0.0.0`, and `python -m http.server` (which
+      binds every interface unless told otherwise), also from `%tensorboard`.
+    High severity when the service runs code for whoever reaches it: Jupyter with an
+    empty token or password on a public bind, Flask `debug=True` on a public bind.
+
+    ## Why is this bad?
+    A notebook server, a Flask debugger or an MLflow/TensorBoard UI has no
+    authentication of its own (or it was switched off), and Jupyter and the Werkzeug
+    debugger execute code by design. Bound to every interface, they are reachable
+    by everyone on the network; behind a share link or tunnel, by everyone on the
+    internet, and public tunnel URLs are scanned within minutes.
+
+    ## Example
+    ```python
+    demo.launch(share=True)
+    app.run(host="0.0.0.0", port=5000, debug=True)
+    ```
+
+    Use instead:
+    ```python
+    demo.launch(auth=("user", os.environ["DEMO_PASSWORD"]))  # local only; share=True only with auth
+    app.run(host="127.0.0.1", port=5000)  # then an SSH tunnel: ssh -L 5000:localhost:5000 host
+    ```
+    In a container that must bind `0.0.0.0`, publish the port only to localhost
+    (`-p 127.0.0.1:5000:5000`) and keep authentication on.
+
+    ## References
+    - [CWE-1327: Binding to an Unrestricted IP Address](https://cwe.mitre.org/data/definitions/1327.html)
+    - [CWE-306: Missing Authentication for Critical Function](https://cwe.mitre.org/data/definitions/306.html)
+    - bandit B104 `hardcoded_bind_all_interfaces`, B201 `flask_debug_true`; ruff S104, S201
+    - [Jupyter Server: security](https://jupyter-server.readthedocs.io/en/latest/operators/security.html)
+    """
+
+    code = "NBG404"
+    name = "service-exposed"
+    category = "insecure-network"
+    severity = Severity.MEDIUM
+    cwe = 1327
+    peers = ("bandit:B104", "ruff:S104", "bandit:B201", "ruff:S201")
+    fix = "bind 127.0.0.1 and reach the service through an SSH tunnel; keep tokens/auth on; no public share links"
+
+    # -- Python ----------------------------------------------------------------------
+    def check_call(self, call, ctx) -> None:
+        q = call.qualname
+        if q in _TUNNELS or q.startswith("pyngrok.ngrok.") and call.attr == "connect":
+            ctx.report_node(self, call.node.func, f"{callee(call)} publishes a local port on a public URL")
+            return
+        if call.attr == "launch" and known_true(call.value("share", None)) and call.arg("auth", None) is None:
+            ctx.report_node(self, anchor(call, call.arg("share", None)),
+                            f"{callee(call)}(share=True) without auth=: anyone with the public link can use the app")
+            return
+        if call.attr == "configure" and known_true(call.value("bind_all", None)):
+            ctx.report_node(self, anchor(call, call.arg("bind_all", None)),
+                            f"{callee(call)}(bind_all=True) serves on every network interface")
+            return
+        if call.attr in _RUN_ATTRS:
+            for kw in _HOST_KWARGS:
+                node = call.arg(kw, None)
+                if node is None and kw == "host" and call.attr in ("run", "run_server", "run_simple"):
+                    node = call.arg(None, 0)
+                v = call.scope.value(node) if node is not None else None
+                if v is not None and not v.partial and _is_all(v.value):
+                    debug = call.attr in ("run", "run_server") and known_true(call.value("debug", None))
+                    if debug:
+                        ctx.report_node(self, anchor(call, node),
+                                        f"{callee(call)} serves the interactive debugger on every network "
+                                        f"interface ({kw}={v.value!r}, debug=True): anyone who reaches it runs code",
+                                        severity=Severity.HIGH)
+                    else:
+                        ctx.report_node(self, anchor(call, node),
+                                        f"{callee(call)} serves on every network interface ({kw}={v.value!r})")
+                    return
+        if q.endswith(("HTTPServer", "TCPServer", "ThreadingHTTPServer", "ThreadingTCPServer")) or call.attr == "bind":
+            addr = call.arg("server_address", 0) if call.attr != "bind" else call.arg("address", 0)
+            if isinstance(addr, ast.Tuple) and addr.elts:
+                v = call.scope.value(addr.elts[0])
+                if v is not None and not v.partial and isinstance(v.value, str) and (v.value == "" or _is_all(v.value)):
+                    shown = v.value or "''"
+                    ctx.report_node(self, addr.elts[0], f"{callee(call)} listens on every network interface "
+                                                        f"(address {shown})")
+
+    # -- magics and shell --------------------------------------------------------------
+    def check_magic(self, magic, ctx) -> None:
+        if magic.name != "tensorboard":
+            return
+        prefix = "tensorboard "
+        shift = len(prefix)
+
+        def span(w, last=None):
+            last = last or w
+            return magic.line, magic.col + w.start - shift, magic.line, magic.col + last.end - shift
+
+        self._check(prefix + magic.args, span, ctx)
+
+    def check_shell(self, cmd, ctx) -> None:
+        self._check(cmd.text, lambda w, last=None: words_span(cmd, ctx, w, last or w), ctx)
+
+    def _check(self, text: str, span, ctx) -> None:
+        for inv in invocations(text):
+            prog, rest = inv.program, inv.args
+            texts = [w.text for w in rest]
+            if prog.startswith("jupyter"):
+                self._jupyter(prog, rest, span, ctx)
+            elif prog == "ngrok" or prog in ("lt", "localtunnel") or (prog in ("npx", "npm") and texts[:1] in (
+                    ["localtunnel"], ["lt"])) or (prog == "cloudflared" and "tunnel" in texts):
+                ctx.report(self, span(inv.word, rest[-1] if rest else None),
+                           f"{prog if prog not in ('npx', 'npm') else 'localtunnel'} publishes a local port on a "
+                           f"public URL")
+            elif prog.startswith("python") and texts[:2] == ["-m", "http.server"]:
+                if not any(t in ("-b", "--bind") or t.startswith("--bind=") for t in texts):
+                    ctx.report(self, span(rest[0], rest[1]),
+                               "python -m http.server serves the current folder on every network interface")
+                else:
+                    self._bind_opts(prog, rest, ("-b", "--bind"), span, ctx)
+            elif prog == "gcloud" and ("run" in texts or "functions" in texts):
+                for w in rest:
+                    if w.text == "--allow-unauthenticated" or w.text.lower() in (
+                            "--member=allusers", "--member=allauthenticatedusers"):
+                        ctx.report(self, span(w), f"gcloud {'run' if 'run' in texts else 'functions'} service "
+                                                  f"callable by anyone on the internet ({w.text})")
+                        break
+            elif prog == "tensorboard" and "--bind_all" in texts:
+                ctx.report(self, span(rest[texts.index("--bind_all")]),
+                           "tensorboard --bind_all serves on every network interface")
+            elif prog in _SERVERS:
+                self._bind_opts(prog, rest, _SERVERS[prog], span, ctx)
+
+    def _bind_opts(self, prog, rest, opts, span, ctx) -> None:
+        for k, w in enumerate(rest):
+            t = w.text
+            value = last = None
+            for o in opts:
+                if t == o and k + 1 < len(rest):
+                    value, last = rest[k + 1].text, rest[k + 1]
+                elif t.startswith(o + "="):
+                    value, last = t[len(o) + 1:], w
+            if value is not None and _is_all(value):
+                ctx.report(self, span(w, last), f"{prog} serves on every network interface ({_host_part(value)})")
+                return
+
+    def _jupyter(self, prog, rest, span, ctx) -> None:
+        texts = [w.text for w in rest]
+        sub = prog.split("-", 1)[1] if "-" in prog else (texts[0] if texts else "")
+        if sub not in ("notebook", "lab", "server", "nbclassic"):
+            return
+        bind = bind_end = None
+        for k, t in enumerate(texts):
+            if t.startswith(("--ip=", "--NotebookApp.ip=", "--ServerApp.ip=")) and _is_all(t.split("=", 1)[1]):
+                bind, bind_end = rest[k], rest[k]
+            elif t in ("--ip", "--NotebookApp.ip", "--ServerApp.ip") and k + 1 < len(texts) and _is_all(texts[k + 1]):
+                bind, bind_end = rest[k], rest[k + 1]
+        no_auth = next((rest[k] for k, t in enumerate(texts) if _TOKEN_OPTS.match(t)), None)
+        if bind is not None and no_auth is not None:
+            ctx.report(self, span(bind, bind_end), f"jupyter {sub} on every network interface with an empty "
+                                                   f"token: anyone who reaches it runs code", severity=Severity.HIGH)
+        elif bind is not None:
+            ctx.report(self, span(bind, bind_end), f"jupyter {sub} serves a code-running kernel on every "
+                                                   f"network interface")
+        elif no_auth is not None:
+            ctx.report(self, span(no_auth), f"jupyter {sub} with an empty token: any local process or web page "
+                                            f"can drive the kernel")

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import ast
+
+from ...model import Severity
+from .._paths import canon, observe_assign, observe_call, observe_shell, provenance
+from ..base import Rule
+
+# qualname -> (label, position of the data/file argument, its keyword)
+_LOADERS: dict[str, tuple[int, str]] = {}
+for _mod in ("pickle", "_pickle", "cPickle", "pickle5", "dill", "cloudpickle"):
+    _LOADERS[f"{_mod}.load"] = (0, "file")
+    _LOADERS[f"{_mod}.loads"] = (0, "data")
+    _LOADERS[f"{_mod}.Unpickler"] = (0, "file")
+_LOADERS.update({
+    "dill.load_session": (0, "filename"), "dill.load_module": (0, "filename"),
+    "joblib.load": (0, "filename"), "sklearn.externals.joblib.load": (0, "filename"),
+    "shelve.open": (0, "filename"), "shelve.DbfilenameShelf": (0, "filename"),
+    "jsonpickle.decode": (0, "string"), "jsonpickle.unpickler.decode": (0, "string"),
+    "pandas.read_pickle": (0, "filepath_or_buffer"), "marshal.load": (0, "file"), "marshal.loads": (0, "bytes"),
+    "skops.io.load": (0, "file"), "skops.io.loads": (0, "data"),
+})
+
+
+def _canon(q: str) -> str:
+    q = canon(q)
+    return "pandas." + q[3:] if q.startswith("pd.") else q
+
+
+class PickleDeserialization(Rule):
+    """## What it does
+    Finds calls that unpickle data: `pickle.load` / `loads` / `Unpickler` (and `_pickle`,
+    `cPickle`, `pickle5`), `dill`, `cloudpickle`, `joblib.load`, `shelve.open`,
+    `jsonpickle.decode`, `pandas.read_pickle`, `marshal.load(s)` and
+    `skops.io.load(..., trusted=True)`.
+
+    Severity follows where the bytes come from: **critical** for a remote URL or data
+    fetched over the network (`pd.read_pickle("https://...")`,
+    `pickle.loads(requests.get(u).content)`), **high** otherwise, and **low** when the
+    notebook itself wrote the same path earlier (`pickle.dump(obj, open("m.pkl", "wb"))`,
+    `joblib.dump(model, "m.joblib")`). A literal path is not a reason to stay silent: in
+    a notebook it is usually a downloaded artefact.
+
+    ## Why is this bad?
+    Unpickling runs code: a pickle names callables and their arguments, and
+    `pickle.load` calls them (`os.system`, `exec`...). Anyone who can change the file (a
+    shared drive, a dataset download, a model from a hub, a cache) runs code in the
+    kernel, with the notebook's credentials. `marshal` and `shelve` have the same
+    problem, and `joblib`/`dill`/`cloudpickle` are pickle underneath.
+
+    ## Example
+    ```python
+    import pickle
+    with open("model.pkl", "rb") as f:
+        model = pickle.load(f)
+    df = pd.read_pickle("https://example.com/data.pkl")
+    ```
+
+    Use instead:
+    ```python
+    df = pd.read_parquet("data.parquet")          # data: Parquet, CSV, JSON
+    model = skops.io.load("model.skops", trusted=["sklearn.linear_model.LogisticRegression"])
+    ```
+    For weights use safetensors; if a pickle is unavoidable, verify its sha256 before
+    loading it.
+
+    ## References
+    - [CWE-502: Deserialization of Untrusted Data](https://cwe.mitre.org/data/definitions/502.html)
+    - [pickle: security warning](https://docs.python.org/3/library/pickle.html)
+    - Bandit B301/B302, ruff S301/S302 (they skip cloudpickle and joblib); semgrep skips literal paths
+    """
+
+    code = "NBG501"
+    name = "pickle-deserialization"
+    category = "unsafe-deserialization"
+    severity = Severity.HIGH
+    cwe = 502
+    peers = ("bandit:B301", "bandit:B302", "ruff:S301", "ruff:S302",
+             "semgrep:python.lang.security.deserialization.pickle.avoid-pickle")
+    fix = "use a data format (Parquet, JSON, safetensors, skops with an audited trusted list); never unpickle untrusted files"
+    nodes = (ast.Assign, ast.Delete)
+
+    def check_node(self, node, ctx) -> None:
+        observe_assign(node, ctx)
+
+    def check_shell(self, cmd, ctx) -> None:
+        observe_shell(cmd, ctx)
+
+    def check_call(self, call, ctx) -> None:
+        q = _canon(call.qualname)
+        spec = _LOADERS.get(q)
+        if spec is not None:
+            self._check(q, spec, call, ctx)
+        observe_call(call, ctx)
+
+    def _check(self, q: str, spec: tuple[int, str], call, ctx) -> None:
+        pos, kw = spec
+        if q.startswith("skops.io."):
+            trusted = call.value("trusted")
+            if trusted is None or trusted.value is not True:
+                return  # skops checks types unless told to trust everything
+        if q.startswith("shelve."):
+            flag = call.value("flag", 1)
+            if flag is not None and flag.value == "n":
+                return  # always a new, empty database
+        prov = provenance(ctx, call.arg(kw, pos))
+        label = f"{q}()"
+        what = "unpickles data" if not q.startswith("marshal") else "unmarshals code objects"
+        if prov.kind == "remote":
+            ctx.report_node(self, call.node, f"{label} {what}{prov.text}: whoever controls it can run code in "
+                                             f"this kernel", severity=Severity.CRITICAL)
+        elif prov.kind == "self":
+            ctx.report_node(self, call.node, f"{label} {what}{prov.text}; lower risk, but a swapped file still "
+                                             f"runs code on load", severity=Severity.LOW)
+        elif q.startswith("skops."):
+            ctx.report_node(self, call.node, f"{label} with trusted=True loads any type the file names, like pickle"
+                                             f"{prov.text}")
+        else:
+            ctx.report_node(self, call.node, f"{label} {what}{prov.text}, which can run arbitrary code from the file")

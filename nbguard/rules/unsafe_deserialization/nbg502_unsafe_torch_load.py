@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import ast
+import re
+
+from ...analysis import truthy
+from ...model import Severity
+from .. import _shell
+from .._paths import (env_truthy, facts, observe_assign, observe_call, observe_magic, observe_shell, parse_env_magic,
+                      provenance, shell_programs)
+from .._calls import anchor
+from ..base import Rule
+
+_LOADS = ("torch.load", "torch.serialization.load")
+_ENV = "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"
+_FACTS = "torch_load"  # ctx.facts key: {"patched": Evidence text, "safe_torch": str, "env": str, "unsafe_funcs": set}
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)")
+
+
+def _at_least_26(specifiers) -> bool:
+    """``==2.6.0``, ``>=2.7``, ``~=2.6``: every version allowed is 2.6 or later."""
+    for op, version in specifiers:
+        m = _VERSION.match(version)
+        if op in ("==", "===", ">=", "~=", ">") and m and (int(m.group(1)), int(m.group(2))) >= (2, 6):
+            return True
+    return False
+
+
+def _state(ctx) -> dict:
+    s = ctx.facts.get(_FACTS)
+    if s is None:
+        s = ctx.facts[_FACTS] = {"patched": None, "safe_torch": None, "unsafe_funcs": set(), "unsafe_ranges": []}
+    return s
+
+
+def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
+    """Does ``node`` pass ``weights_only=False`` or ``setdefault("weights_only", False)`` anywhere?"""
+    for n in ast.walk(node):
+        if isinstance(n, ast.keyword) and n.arg == "weights_only" and truthy(ctx.scope.value(n.value)) is False:
+            return True
+        if isinstance(n, ast.Call) and len(n.args) >= 2 and isinstance(n.func, ast.Attribute) \
+                and n.func.attr in ("setdefault", "__setitem__"):
+            k, v = ctx.scope.value(n.args[0]), ctx.scope.value(n.args[1])
+            if k is not None and k.value == "weights_only" and truthy(v) is False:
+                return True
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript):
+            k = ctx.scope.value(n.targets[0].slice)
+            if k is not None and k.value == "weights_only" and truthy(ctx.scope.value(n.value)) is False:
+                return True
+        if isinstance(n, ast.Dict):
+            for k, v in zip(n.keys, n.values, strict=False):
+                kv = ctx.scope.value(k) if k is not None else None
+                if kv is not None and kv.value == "weights_only" and truthy(ctx.scope.value(v)) is False:
+                    return True
+    return False
+
+
+class UnsafeTorchLoad(Rule):
+    """## What it does
+    Finds `torch.load` / `torch.serialization.load` calls that may unpickle arbitrary
+    objects: **high** with `weights_only=False` or a custom `pickle_module=`, **medium**
+    when `weights_only` is not given (the default was `False` before torch 2.6; **low**
+    when the notebook installs `torch>=2.6`). Aliases (`from torch import load as tl`,
+    `f = torch.load`) are followed, and `weights_only=True` passed through `**{...}` or a
+    constant counts.
+
+    Also reports, at high severity, what turns the protection off for every later call:
+    `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1` (through `os.environ` or `%env`) and
+    monkeypatches such as `torch.load = functools.partial(torch.load, weights_only=False)`;
+    `torch.load` calls after such a patch are high too. Loading a file the notebook
+    saved itself with `torch.save` is lowered to low.
+
+    ## Why is this bad?
+    A `.pt`/`.pth`/`.bin`/`.ckpt` checkpoint is a pickle. With `weights_only=False`,
+    loading it runs whatever code the file names: a checkpoint downloaded from a hub, a
+    shared drive or a bucket can take over the kernel. `weights_only=True` restricts
+    unpickling to tensors and plain containers.
+
+    ## Example
+    ```python
+    state = torch.load("model.pt", weights_only=False)
+    ckpt = torch.load(path)
+    ```
+
+    Use instead:
+    ```python
+    state = torch.load("model.pt", weights_only=True)
+    from safetensors.torch import load_file
+    state = load_file("model.safetensors")
+    ```
+
+    ## References
+    - [CWE-502: Deserialization of Untrusted Data](https://cwe.mitre.org/data/definitions/502.html)
+    - [torch.load](https://pytorch.org/docs/stable/generated/torch.load.html) (`weights_only` defaults to True since 2.6)
+    - Bandit B614, TorchFix TOR102
+    """
+
+    code = "NBG502"
+    name = "unsafe-torch-load"
+    category = "unsafe-deserialization"
+    severity = Severity.HIGH
+    cwe = 502
+    peers = ("bandit:B614", "torchfix:TOR102", "sonar:S6985")
+    fix = "pass weights_only=True (or load safetensors); never turn weights_only off for files you did not write"
+    nodes = (ast.Assign, ast.Delete, ast.FunctionDef)
+
+    # -- facts ----------------------------------------------------------------------------
+    def check_shell(self, cmd, ctx) -> None:
+        observe_shell(cmd, ctx)
+        for inst in _shell.installs(cmd.text):
+            for req in getattr(inst, "requirements", ()):
+                if req.kind == "name" and req.canonical == "torch" and _at_least_26(req.specifiers):
+                    _state(ctx)["safe_torch"] = req.text
+        for prog, words, _ in shell_programs(cmd.text):
+            if prog == "export":
+                for w in words:
+                    if w.startswith(_ENV + "=") and env_truthy(w.split("=", 1)[1]):
+                        self._report_env(ctx, ctx.shell_span(cmd), "export (it only lasts for that shell)",
+                                         Severity.MEDIUM)
+
+    def check_magic(self, magic, ctx) -> None:
+        observe_magic(magic, ctx)
+        kv = parse_env_magic(magic)
+        if kv and kv[0] == _ENV and env_truthy(kv[1]):
+            self._report_env(ctx, ctx.magic_span(magic), f"%{magic.name}")
+
+    def check_node(self, node, ctx) -> None:
+        if isinstance(node, ast.FunctionDef):
+            if _sets_weights_only_false(node, ctx):
+                state = _state(ctx)
+                state["unsafe_funcs"].add(node.name)
+                cell = ctx.cell.index if ctx.cell is not None else -1
+                state["unsafe_ranges"].append((cell, node.lineno, node.end_lineno or node.lineno, node.name))
+            return
+        observe_assign(node, ctx)
+        if not isinstance(node, ast.Assign):
+            return
+        for t in node.targets:
+            if isinstance(t, ast.Attribute) and t.attr == "load" and (ctx.scope.qualname(t) or "") in _LOADS:
+                self._check_patch(node, ctx)
+            elif isinstance(t, ast.Subscript) and ctx.scope.qualname(t.value) == "os.environ":
+                k = ctx.scope.str_value(t.slice)
+                v = ctx.scope.value(node.value)
+                if k is not None and k.value == _ENV and v is not None and env_truthy(str(v.value)):
+                    self._report_env(ctx, ctx.node_span(node), "os.environ")
+
+    def _check_patch(self, node: ast.Assign, ctx) -> None:
+        value = node.value
+        unsafe = _sets_weights_only_false(value, ctx)
+        if not unsafe and isinstance(value, ast.Name) and value.id in _state(ctx)["unsafe_funcs"]:
+            unsafe = True
+        if not unsafe:
+            return
+        where = f"cell {ctx.cell.index + 1}, line {node.lineno}" if ctx.cell is not None else f"line {node.lineno}"
+        _state(ctx)["patched"] = where
+        ctx.report_node(self, node, "torch.load is replaced by a version with weights_only=False: every later "
+                                    "torch.load in this kernel unpickles arbitrary objects")
+
+    def _report_env(self, ctx, span, how: str, severity: Severity = Severity.HIGH) -> None:
+        ctx.report(self, span, f"{_ENV}=1 set with {how} makes torch.load ignore weights_only and unpickle "
+                               f"arbitrary objects", severity=severity)
+
+    # -- calls ----------------------------------------------------------------------------
+    def check_call(self, call, ctx) -> None:
+        if call.matches(*_LOADS):
+            self._check(call, ctx)
+        elif call.attr == "setdefault" and call.qualname == "os.environ.setdefault":
+            k, v = call.value(None, 0), call.value(None, 1)
+            if k is not None and k.value == _ENV and v is not None and env_truthy(str(v.value)):
+                self._report_env(ctx, ctx.node_span(call.node), "os.environ.setdefault")
+        observe_call(call, ctx)
+
+    def _check(self, call, ctx) -> None:
+        state = _state(ctx)
+        prov = provenance(ctx, call.arg("f", 0))
+        wo_expr = call.arg("weights_only")
+        pm = call.arg("pickle_module", 2)
+        node = call.node
+        if wo_expr is not None:
+            wo = truthy(ctx.scope.value(wo_expr))
+            if wo is None:
+                return  # a value we cannot read: benefit of the doubt
+            if wo:
+                return  # weights_only=True (pickle_module with it is an error at runtime)
+            sev = Severity.LOW if prov.kind == "self" else Severity.CRITICAL if prov.kind == "remote" else Severity.HIGH
+            ctx.report_node(self, anchor(call, wo_expr), f"torch.load(weights_only=False) unpickles arbitrary objects{prov.text}",
+                            severity=sev)
+            return
+        env = facts(ctx).env.get(_ENV)
+        if state["patched"] or (env is not None and env_truthy(env[0])):
+            why = f"torch.load was patched to weights_only=False ({state['patched']})" if state["patched"] \
+                else f"{_ENV}=1 ({env[1].describe()})"
+            ctx.report_node(self, node, f"torch.load() unpickles arbitrary objects: {why}{prov.text}",
+                            severity=Severity.LOW if prov.kind == "self" else Severity.HIGH)
+            return
+        if pm is not None:
+            ctx.report_node(self, anchor(call, pm), f"torch.load(pickle_module=...) without weights_only=True unpickles with a "
+                                      f"custom unpickler{prov.text}",
+                            severity=Severity.LOW if prov.kind == "self" else Severity.HIGH)
+            return
+        if call.has_opaque_kwargs():
+            cell = ctx.cell.index if ctx.cell is not None else -1
+            wrapper = next((name for c, a, b, name in state["unsafe_ranges"] if c == cell and a <= node.lineno <= b),
+                           None)
+            if wrapper:
+                ctx.report_node(self, node, f"torch.load() inside {wrapper}(), which sets weights_only=False, "
+                                            f"unpickles arbitrary objects")
+            else:
+                ctx.report_node(self, node, f"torch.load() with no visible weights_only (it may be in **kwargs)"
+                                            f"{prov.text}", severity=Severity.LOW)
+            return
+        if prov.kind == "self":
+            sev, extra = Severity.LOW, ""
+        elif state["safe_torch"]:
+            sev, extra = Severity.LOW, f"; the notebook installs {state['safe_torch']}, where it defaults to True"
+        else:
+            sev, extra = (Severity.HIGH if prov.kind == "remote" else Severity.MEDIUM), ""
+        ctx.report_node(self, node, f"torch.load() without weights_only=True unpickles arbitrary objects on torch "
+                                    f"< 2.6{prov.text}{extra}", severity=sev)

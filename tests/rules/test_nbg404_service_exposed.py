@@ -1,0 +1,64 @@
+import pytest
+from helpers import codes, lint, nb
+
+FLASK = "from flask import Flask\napp = Flask(__name__)\n"
+
+
+def fired(*cells):
+    return codes(lint(nb(*cells), "NBG404"))
+
+
+def findings(*cells):
+    return lint(nb(*cells), "NBG404").findings
+
+
+@pytest.mark.parametrize("source, severity", [
+    (FLASK + 'app.run(host="0.0.0.0", port=5000)', "medium"),
+    (FLASK + 'app.run("0.0.0.0", 5000)', "medium"),
+    (FLASK + 'app.run(host="0.0.0.0", debug=True)', "high"),
+    ("x = 1\nx = 2\nimport uvicorn; uvicorn.run(app, host='0.0.0.0', port=8000)", "medium"),
+    ("import gradio as gr\ndemo = gr.Interface(f, 'image', 'label')\ndemo.launch(share=True)", "medium"),
+    ("import gradio as gr\ndemo = gr.Blocks()\ndemo.launch(server_name='0.0.0.0')", "medium"),
+    ("x = 1\nfrom pyngrok import ngrok\npublic = ngrok.connect(8501)", "medium"),
+    ("x = 1\nimport ray\nray.init(dashboard_host='0.0.0.0')", "medium"),
+    ("x = 1\nimport socketserver, http.server\nsrv = socketserver.TCPServer(('', 8000), http.server.SimpleHTTPRequestHandler)",
+     "medium"),
+    ("x = 1\nx = 2\n!jupyter notebook --ip=0.0.0.0 --NotebookApp.token='' --allow-root", "high"),
+    ("x = 1\nx = 2\n!jupyter lab --ip 0.0.0.0 --port 8888", "medium"),
+    ("x = 1\nx = 2\n!jupyter lab --ServerApp.token= --port 8888", "medium"),
+    ("x = 1\nx = 2\n!mlflow ui --host 0.0.0.0 --port 5000", "medium"),
+    ("x = 1\nx = 2\n!tensorboard --logdir runs --bind_all", "medium"),
+    ("x = 1\nx = 2\n%tensorboard --logdir runs --bind_all", "medium"),
+    ("x = 1\nx = 2\n!ngrok http 8501", "medium"),
+    ("x = 1\nx = 2\n!streamlit run app.py --server.address=0.0.0.0 &", "medium"),
+    ("x = 1\nx = 2\n!python -m http.server 8000", "medium"),
+    ("x = 1\nx = 2\n!npx localtunnel --port 8501", "medium"),
+    ("x = 1\nx = 2\n!gcloud run deploy svc --image img --allow-unauthenticated", "medium"),
+])
+def test_exposed(source, severity):
+    found = findings(source)
+    assert [(f.cell, f.line, f.severity.label) for f in found] == [(0, 3, severity)]
+
+
+def test_host_constant_from_earlier_cell():
+    assert fired('HOST = "0.0.0.0"', FLASK + "app.run(host=HOST)") == [("NBG404", 1, 3)]
+
+
+@pytest.mark.parametrize("source", [
+    FLASK + 'app.run()',
+    FLASK + 'app.run(host="127.0.0.1", debug=True)',
+    FLASK + 'app.run(host="localhost")',
+    "import gradio as gr\ndemo = gr.Blocks()\ndemo.launch()",
+    "import gradio as gr\ndemo = gr.Blocks()\ndemo.launch(share=False)",
+    "import gradio as gr\ndemo = gr.Blocks()\ndemo.launch(share=True, auth=('user', pw))",
+    "x = 1\nx = 2\n!jupyter lab --port 8888",
+    "x = 1\nx = 2\n!mlflow ui --port 5000",
+    "x = 1\nx = 2\n!tensorboard --logdir runs",
+    "x = 1\nx = 2\n%tensorboard --logdir runs",
+    "x = 1\nx = 2\n!python -m http.server 8000 --bind 127.0.0.1",
+    "x = 1\nx = 2\n!curl http://0.0.0.0:8080/ping",
+    "x = 1\nx = 2\nchief_ip = '0.0.0.0'",
+    "%%writefile Dockerfile\nCMD [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\"]",
+])
+def test_not_a_finding(source):
+    assert fired(source) == []

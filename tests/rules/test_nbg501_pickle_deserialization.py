@@ -1,0 +1,79 @@
+import pytest
+from helpers import lint, nb
+
+from nbguard.model import Severity
+
+
+def found(*cells):
+    return [(f.rule, f.cell, f.line, f.severity) for f in lint(nb(*cells), "NBG501").findings]
+
+
+H, L, C = Severity.HIGH, Severity.LOW, Severity.CRITICAL
+
+
+@pytest.mark.parametrize("source, severity", [
+    ("import pickle\nwith open('model.pkl', 'rb') as f:\n    m = pickle.load(f)", H),
+    ("import pickle\nm = pickle.loads(blob)", H),
+    ("import pickle\nm = pickle.Unpickler(f).load()", H),
+    ("import _pickle as cPickle\nm = cPickle.load(open('x.pkl', 'rb'))", H),
+    ("from pickle import load as pl\nm = pl(open('x.pkl', 'rb'))", H),
+    ("import dill\nm = dill.load(open('x.pkl', 'rb'))", H),
+    ("import cloudpickle\nf = cloudpickle.loads(data)", H),
+    ("import joblib\nclf = joblib.load('model.joblib')", H),
+    ("from sklearn.externals import joblib\nclf = joblib.load('model.joblib')", H),
+    ("import shelve\ndb = shelve.open('cache')", H),
+    ("import jsonpickle\nobj = jsonpickle.decode(text)", H),
+    ("import pandas as pd\ndf = pd.read_pickle('data.pkl')", H),
+    ("import marshal\ncode = marshal.loads(raw)", H),
+    ("import skops.io as sio\nm = sio.load('m.skops', trusted=True)", H),
+    ("import pandas as pd\ndf = pd.read_pickle('https://example.com/data.pkl')", C),
+    ("import pickle, requests\nm = pickle.loads(requests.get(url).content)", C),
+    ("import pickle\nfrom urllib.request import urlopen\nm = pickle.load(urlopen(url))", C),
+])
+def test_unpickling(source, severity):
+    assert found(source) == [("NBG501", 0, source.count("\n") + 1, severity)]
+
+
+def test_url_constant_from_earlier_cell_is_remote():
+    (f,) = lint(nb("URL = 'http://example.com/d.pkl'", "import pandas as pd\ndf = pd.read_pickle(URL)"),
+                "NBG501").findings
+    assert f.severity == Severity.CRITICAL and "remote" in f.message
+
+
+@pytest.mark.parametrize("writer", [
+    "import pickle\npickle.dump(obj, open('state.pkl', 'wb'))",
+    "import pickle\nwith open('state.pkl', 'wb') as fh:\n    pickle.dump(obj, fh)",
+    "import joblib\njoblib.dump(obj, 'state.pkl')",
+    "df.to_pickle('state.pkl')",
+])
+def test_file_the_notebook_wrote_is_low(writer):
+    report = lint(nb(writer, "import pickle\nwith open('state.pkl', 'rb') as f:\n    obj = pickle.load(f)"),
+                  "NBG501")
+    (f,) = report.findings
+    assert (f.cell, f.line, f.severity) == (1, 3, Severity.LOW)
+    assert "written by this notebook" in f.message
+
+
+def test_writing_after_loading_is_no_evidence():
+    assert found("import joblib\nm = joblib.load('m.joblib')", "joblib.dump(m, 'm.joblib')") == \
+        [("NBG501", 0, 2, H)]
+
+
+def test_downloaded_file_is_not_lowered():
+    assert found("!wget -O m.pkl https://example.com/m.pkl", "import pickle\nm = pickle.load(open('m.pkl', 'rb'))") \
+        == [("NBG501", 1, 2, H)]
+
+
+@pytest.mark.parametrize("source", [
+    "import pickle\npickle.dump(obj, open('x.pkl', 'wb'))",
+    "import pickle\ns = pickle.dumps(obj)",
+    "import json\nd = json.load(open('x.json'))",
+    "import joblib\njoblib.dump(model, 'm.joblib')",
+    "import shelve\ndb = shelve.open('cache', flag='n')",
+    "import skops.io as sio\nm = sio.load('m.skops', trusted=['sklearn.linear_model.LogisticRegression'])",
+    "import pandas as pd\ndf = pd.read_parquet('data.parquet')",
+    "import torch\nm = torch.load('m.pt', weights_only=True)",
+    "s = 'pickle.load(f)'",
+])
+def test_not_unpickling(source):
+    assert found(source) == []

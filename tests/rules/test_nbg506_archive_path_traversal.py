@@ -1,0 +1,53 @@
+import pytest
+from helpers import lint, nb
+
+from nbguard.model import Severity
+
+
+def found(*cells):
+    return [(f.rule, f.cell, f.line, f.severity) for f in lint(nb(*cells), "NBG506").findings]
+
+
+M = Severity.MEDIUM
+
+
+@pytest.mark.parametrize("source", [
+    "import tarfile\nwith tarfile.open('data.tar.gz') as tar:\n    tar.extractall('data')",
+    "import tarfile\ntar = tarfile.open('data.tar.gz', 'r:gz')\ntar.extractall()",
+    "import tarfile\nwith tarfile.open(fname) as t:\n    t.extractall(path='.')",
+    "import tarfile\ntarfile.open('data.tar').extractall()",
+    "import tarfile\ntarfile.TarFile('data.tar').extractall('out')",
+    "import tarfile\nwith tarfile.open('d.tar') as t:\n    t.extractall('out', filter='fully_trusted')",
+    "import tarfile as tf\nwith tf.open('d.tar') as t:\n    t.extractall(filter=tf.fully_trusted_filter)",
+])
+def test_unfiltered_tar_extraction(source):
+    assert found(source) == [("NBG506", 0, source.count("\n") + 1, M)]
+
+
+def test_downloaded_archive_unpacked():
+    assert found("!wget https://example.com/dataset.tar.gz",
+                 "import shutil\nshutil.unpack_archive('dataset.tar.gz', 'data')") == [("NBG506", 1, 2, M)]
+    assert found("import urllib.request\nurllib.request.urlretrieve(URL, 'd.tgz')",
+                 "import shutil\nshutil.unpack_archive('d.tgz')") == [("NBG506", 1, 2, M)]
+
+
+def test_archive_built_by_the_notebook_is_low():
+    assert found("import tarfile\nwith tarfile.open('out.tgz', 'w:gz') as t:\n    t.add('results')",
+                 "import tarfile\nwith tarfile.open('out.tgz') as t:\n    t.extractall('copy')") \
+        == [("NBG506", 1, 3, Severity.LOW)]
+
+
+@pytest.mark.parametrize("source", [
+    "import tarfile\nwith tarfile.open('d.tar') as tar:\n    tar.extractall('data', filter='data')",
+    "import tarfile\nwith tarfile.open('d.tar') as tar:\n    tar.extractall(filter='tar')",
+    "import tarfile\nwith tarfile.open('d.tar') as tar:\n    tar.extractall(filter=tarfile.data_filter)",
+    "import tarfile\nwith tarfile.open('d.tar') as tar:\n    tar.extractall(members=safe_members(tar))",
+    "import tarfile\nwith tarfile.open('d.tar') as tar:\n    tar.extractall(filter=my_filter)",
+    "import zipfile\nwith zipfile.ZipFile('d.zip') as z:\n    z.extractall('data')",
+    "import zipfile\nzipfile.ZipFile('d.zip').extractall()",
+    "import shutil\nshutil.unpack_archive('local.tar.gz', 'x')",  # not known to be downloaded
+    "!wget https://example.com/d.zip\nimport shutil\nshutil.unpack_archive('d.zip', 'x')",
+    "!wget https://example.com/d.tgz\nimport shutil\nshutil.unpack_archive('d.tgz', 'x', filter='data')",
+])
+def test_safe(source):
+    assert found(source) == []

@@ -1,0 +1,83 @@
+import pytest
+from helpers import codes, lint, nb
+
+from nbguard.model import Severity
+
+SHA = "a1d071733d7111c9c014f024669f959182114e33"
+
+
+def found(*cells):
+    notebook = nb(*cells)
+    out = []
+    for f in lint(notebook, "NBG603").findings:
+        src = notebook["cells"][f.cell]["source"].split("\n")
+        out.append((f.line, src[f.line - 1][f.column - 1:f.end_column - 1], f.severity, f.message))
+    return out
+
+
+@pytest.mark.parametrize("source, text, severity, words", [
+    ("!pip install -q git+https://github.com/huggingface/transformers.git",
+     "git+https://github.com/huggingface/transformers.git", Severity.MEDIUM, "default branch"),
+    ("!pip install -q -U git+https://github.com/huggingface/peft.git",
+     "git+https://github.com/huggingface/peft.git", Severity.MEDIUM, "'github.com/huggingface/peft'"),
+    ("!uv pip install git+https://github.com/xhinker/sd_embed.git@main",
+     "git+https://github.com/xhinker/sd_embed.git@main", Severity.MEDIUM, "at 'main'"),
+    ("!pip install git+https://github.com/org/repo@v1.2.0#egg=repo",
+     "git+https://github.com/org/repo@v1.2.0#egg=repo", Severity.MEDIUM, "branch or tag"),
+    ('!pip install "mylib @ git+ssh://git@github.com/org/mylib.git@release"',
+     "git+ssh://git@github.com/org/mylib.git@release", Severity.MEDIUM, "'github.com/org/mylib'"),
+    ("!pip install -e git+https://github.com/org/repo#egg=repo",
+     "git+https://github.com/org/repo#egg=repo", Severity.MEDIUM, "default branch"),
+    ("!pip install git+https://github.com/cocodataset/cocoapi#subdirectory=PythonAPI",
+     "git+https://github.com/cocodataset/cocoapi#subdirectory=PythonAPI", Severity.MEDIUM, "default branch"),
+    ("!pip install git+http://github.com/org/repo", "git+http://github.com/org/repo", Severity.HIGH, "plaintext"),
+    ("%pip install -q git+git://github.com/seatgeek/fuzzywuzzy.git@0.18.0#egg=fuzzywuzzy --upgrade",
+     "git+git://github.com/seatgeek/fuzzywuzzy.git@0.18.0#egg=fuzzywuzzy", Severity.HIGH, "plaintext"),
+    ("!pip install git+https://github.com/org/repo@a1d0717", "git+https://github.com/org/repo@a1d0717",
+     Severity.LOW, "abbreviated commit"),
+    ("!pip install hg+https://hg.example.org/repo", "hg+https://hg.example.org/repo", Severity.MEDIUM,
+     "default branch"),
+    ("!pip install https://github.com/org/repo/archive/main.zip", "https://github.com/org/repo/archive/main.zip",
+     Severity.MEDIUM, "'github.com/org/repo' at 'main'"),
+    ("!pip install https://github.com/org/repo/archive/refs/tags/v1.0.tar.gz",
+     "https://github.com/org/repo/archive/refs/tags/v1.0.tar.gz", Severity.MEDIUM, "at 'v1.0'"),
+    ("!pip install https://codeload.github.com/org/repo/zip/refs/heads/dev",
+     "https://codeload.github.com/org/repo/zip/refs/heads/dev", Severity.MEDIUM, "at 'dev'"),
+    ("!pip install https://gitlab.com/org/repo/-/archive/main/repo-main.tar.gz",
+     "https://gitlab.com/org/repo/-/archive/main/repo-main.tar.gz", Severity.MEDIUM, "at 'main'"),
+])
+def test_mutable_vcs_refs(source, text, severity, words):
+    ((line, got, sev, msg),) = found(source)
+    assert (line, got, sev) == (1, text, severity)
+    assert words in msg
+
+
+def test_one_finding_per_url_and_python_forms():
+    notebook = nb(
+        "import subprocess, sys",
+        "!pip install torch==2.3.1 git+https://github.com/a/b.git git+https://github.com/c/d@main",
+        'subprocess.run(["pip", "install", "git+https://github.com/o/r@dev"])',
+        'subprocess.check_call([sys.executable, "-m", "pip", "install", "git+https://github.com/o/r"])',
+        "%%bash\npip install \\\n  git+https://github.com/o/r.git\n",
+    )
+    assert codes(lint(notebook, "NBG603")) == [
+        ("NBG603", 1, 1), ("NBG603", 1, 1), ("NBG603", 2, 1), ("NBG603", 3, 1), ("NBG603", 4, 3)]
+
+
+@pytest.mark.parametrize("source", [
+    f"!pip install git+https://github.com/openai/CLIP.git@{SHA}",
+    f"!pip install 'clip @ git+https://github.com/openai/CLIP.git@{SHA}#egg=clip'",
+    f"!pip install -e git+ssh://git@github.com/org/repo.git@{SHA}#egg=repo",
+    "!pip install svn+https://svn.example.org/repo/trunk@r1234",
+    "!pip install git+file:///home/me/repo",
+    f"!pip install https://github.com/org/repo/archive/{SHA}.zip",
+    "!pip install https://github.com/org/repo/archive/main.zip#sha256=" + "ab" * 32,
+    "!pip install https://storage.googleapis.com/tpu-pytorch/wheels/colab/torch_xla-2.0-cp310-cp310-linux_x86_64.whl",
+    "!pip install http://github.com/org/repo/archive/main.zip",  # plaintext: NBG602's
+    "!git clone https://github.com/org/repo.git",
+    "# !pip install git+https://github.com/huggingface/transformers.git",
+    "!pip install transformers==4.44.2",
+    "!pip download git+https://github.com/org/repo",
+])
+def test_pinned_or_not_vcs_is_silent(source):
+    assert found(source) == []

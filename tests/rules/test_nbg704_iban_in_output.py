@@ -1,0 +1,49 @@
+import pytest
+from helpers import code, lint, nb, result, stream
+
+DE = "DE50370400440532013411"
+GB = "GB19NWBK60161331926999"
+FR = "FR4830006000011234567890111"
+
+
+def found(*outputs):
+    notebook = nb(code("df.head()", outputs=list(outputs)))
+    return [(f.cell, f.where, f.output, f.line, f.severity.label) for f in lint(notebook, "NBG704").findings]
+
+
+@pytest.mark.parametrize("text, line", [
+    (f"iban: {DE}\n", 1),
+    ("payee\nIBAN GB19 NWBK 6016 1331 9269 99\n", 2),
+    (f"   name                         iban\n0  Alice  {FR}\n", 2),
+])
+def test_iban_in_output(text, line):
+    assert found(stream(text)) == [(0, "output", 0, line, "medium")]
+
+
+def test_masked():
+    report = lint(nb(code("x", outputs=[result({"text/plain": f"['{DE}', '{GB}']"})])), "NBG704")
+    (f,) = report.findings
+    assert "2 IBANs" in f.message
+    out = report.to_json() + report.to_text()
+    assert DE not in out and GB not in out
+
+
+@pytest.mark.parametrize("text", [
+    "DE50370400440532013412",  # check digits wrong
+    "DE5037040044053201341",  # wrong length for DE
+    "GB82WEST12345698765432",  # the standard documentation example
+    "XX50370400440532013411",  # no such country
+    "ISBN 978-3-16-148410-0",
+    "AB12CD34EF56GH78",
+])
+def test_not_an_iban(text):
+    assert found(stream(f"value {text} end\n")) == []
+
+
+def test_source_is_not_output():
+    assert lint(nb(f'iban = "{DE}"'), "NBG704").findings == []
+
+
+def test_example_ibans_count_in_a_table():
+    text = "                     iban  amount\n0  GB82WEST12345698765432  120.50\n"
+    assert found(result({"text/plain": text})) == [(0, "output", 0, 2, "medium")]

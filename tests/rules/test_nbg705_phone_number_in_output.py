@@ -1,0 +1,51 @@
+import pytest
+from helpers import code, lint, nb, stream
+
+
+def found(*outputs):
+    notebook = nb(code("df.head()", outputs=list(outputs)))
+    return [(f.cell, f.where, f.output, f.line, f.severity.label) for f in lint(notebook, "NBG705").findings]
+
+
+@pytest.mark.parametrize("text, line", [
+    ("phone: +44 20 7946 0958\n", 1),
+    ("x\nphone: +14155552671\n", 2),
+    ("phone: (415) 867-5309\n", 1),
+    ("phone: 415-867-5309\n", 1),
+    ("phone: 415.867.5309\n", 1),
+    ("+33 1 42 68 53 00\n", 1),
+])
+def test_phone_in_output(text, line):
+    assert found(stream(text)) == [(0, "output", 0, line, "low")]
+
+
+def test_masked():
+    report = lint(nb(code("x", outputs=[stream("call (415) 867-5309 or +44 20 7946 0958\n")])), "NBG705")
+    (f,) = report.findings
+    out = report.to_json() + report.to_text()
+    assert "867-5309" not in out and "7946 0958" not in out
+
+
+@pytest.mark.parametrize("text", [
+    "1234567890",  # a bare digit run
+    "step 4158675309",
+    "2023-01-15 10:32:11",
+    "(415) 555-0123",  # fictional 555-01xx
+    "123-456-7890",  # area code starting with 1
+    "415-186-5309",  # exchange starting with 1
+    "version 415.867.5309.1",
+    "loss +0.1234 acc +12.5",
+    "+1 234 5",
+    "192.168.100.200",
+    "id=415-867-5309",
+])
+def test_not_a_phone(text):
+    assert found(stream(f"value {text} end\n")) == []
+
+
+def test_source_is_not_output():
+    assert lint(nb('phone = "+44 20 7946 0958"'), "NBG705").findings == []
+
+
+def test_toll_free_business_numbers_are_not_personal():
+    assert found(stream("Call us at 877.426.0525 or (800) 642-7676\n")) == []

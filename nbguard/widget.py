@@ -83,7 +83,7 @@ def _e(s: Any) -> str:
 
 
 def chip(label: str, count: int | str, color: str) -> str:
-    return (f'<span class="nbguard-chip" data-severity="{_e(label)}" style="display:inline-block;'
+    return (f'<span class="nbg-magic-chip" data-severity="{_e(label)}" style="display:inline-block;'
             f"background:{color};color:#fff;border-radius:12px;padding:1px 10px;margin:0 6px 2px 0;"
             f'font-weight:600;font-size:12px;line-height:20px">{_e(label)} {_e(count)}</span>')
 
@@ -112,9 +112,9 @@ def title_html(report) -> str:
     elif report.files == 1:
         where = " in 1 notebook"
     note = f' <span style="opacity:.7">({HISTORY_NOTE})</span>' if paths and paths[0].startswith("<") else ""
-    head = (f'<div class="nbguard-title" style="margin-bottom:4px"><b>nbguard</b>: '
+    head = (f'<div class="nbg-magic-title" style="margin-bottom:4px"><b>nbguard</b>: '
             f'{n} finding{"" if n == 1 else "s"}{where}{note}</div>')
-    errors = "".join(f'<div class="nbguard-error" style="color:{SEVERITY_COLORS["high"]}">{_e(e)}</div>'
+    errors = "".join(f'<div class="nbg-magic-error" style="color:{SEVERITY_COLORS["high"]}">{_e(e)}</div>'
                      for e in report.errors)
     return head + errors
 
@@ -148,7 +148,7 @@ def table_html(findings, show_path: bool = False) -> str:
             _e(f.message) + (f'<br><span style="opacity:.7">fix: {_e(f.fix)}</span>' if f.fix else ""),
             f'<code style="white-space:pre-wrap;overflow-wrap:anywhere">{_e(f.snippet.strip())}</code>',
         ]
-        rows.append(f'<tr class="nbguard-row" data-rule="{_e(f.rule)}">'
+        rows.append(f'<tr class="nbg-magic-row" data-rule="{_e(f.rule)}">'
                     + "".join(f"<td {wide if i >= len(cells) - 2 else td}>{c}</td>" for i, c in enumerate(cells))
                     + "</tr>")
     if not rows:
@@ -156,13 +156,13 @@ def table_html(findings, show_path: bool = False) -> str:
     elif len(findings) > MAX_ROWS:
         rows.append(f'<tr><td {td} colspan="{len(cols)}"><i>{len(findings) - MAX_ROWS} more not shown: narrow the '
                     "filters, or use <code>_nbguard.to_dataframe()</code></i></td></tr>")
-    return ('<table class="nbguard-table" style="border-collapse:collapse;width:100%;font-size:12.5px;line-height:1.45">'
+    return ('<table class="nbg-magic-table" style="border-collapse:collapse;width:100%;font-size:12.5px;line-height:1.45">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def static_html(report) -> str:
     """The panel without interaction: for front-ends that do not render widgets."""
-    return (f'<div class="nbguard-report">{title_html(report)}<div>{chips_html(report)}</div>'
+    return (f'<div class="nbg-magic-report">{title_html(report)}<div>{chips_html(report)}</div>'
             f"{table_html(report.findings, len(_paths(report)) > 1)}</div>")
 
 
@@ -252,7 +252,7 @@ def rule_doc_html(code: str) -> str:
     rule = get_rule(code)
     if rule is None:
         return f"<p>unknown rule {_e(code)}</p>"
-    return (f'<div class="nbguard-doc" data-rule="{_e(rule.code)}" style="line-height:1.5">'
+    return (f'<div class="nbg-magic-doc" data-rule="{_e(rule.code)}" style="line-height:1.5">'
             f"{markdown_html(render_rule(rule))}</div>")
 
 
@@ -270,7 +270,7 @@ class Panel:
         self._show_path = show_path
 
         self.header = w.HTML(value=title_html(report) + f"<div>{chips_html(report)}</div>")
-        self.header.add_class("nbguard-header")
+        self.header.add_class("nbg-magic-header")
 
         cats = [c for c in CATEGORIES if any(f.category == c for f in findings)]
         cats += sorted({f.category for f in findings} - set(cats))
@@ -286,7 +286,7 @@ class Panel:
             tooltips=["every severity"] + [f"only {s} findings" for s in sevs])
         self.shown = w.HTML()
         self.table = w.HTML(layout=w.Layout(max_height="520px", overflow="auto"))
-        self.table.add_class("nbguard-findings")
+        self.table.add_class("nbg-magic-findings")
 
         rules: dict[str, tuple[str, int]] = {}
         for f in findings:
@@ -296,7 +296,7 @@ class Panel:
             options=[("choose a rule…", "")] + [(f"{c} {name} ({n})", c) for c, (name, n) in sorted(rules.items())],
             value="", description="Explain", layout=w.Layout(width="auto"))
         self.doc = w.HTML(layout=w.Layout(max_height="480px", overflow="auto"))
-        self.doc.add_class("nbguard-doc")
+        self.doc.add_class("nbg-magic-doc")
 
         self.category.observe(self._refresh, names="value")
         self.severity.observe(self._refresh, names="value")
@@ -309,7 +309,7 @@ class Panel:
                                 layout=w.Layout(align_items="center", flex_flow="row wrap")),
                          self.table, self.rule, self.doc]
         self.widget = w.VBox(children, layout=w.Layout(padding="4px"))
-        self.widget.add_class("nbguard-panel")
+        self.widget.add_class("nbg-magic-panel")
 
     def _refresh(self, _change=None) -> None:
         shown = filter_findings(self.report.findings, self.category.value, self.severity.value)

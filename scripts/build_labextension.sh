@@ -46,6 +46,10 @@ fi
 [ -f nbguard/labextension/package.json ] || fail "the build did not write nbguard/labextension"
 
 step "pip install -e ."
+# a `develop` symlink would make pip copy the shared data through it, into nbguard/labextension
+link="$VIRTUAL_ENV/share/jupyter/labextensions/nbguard"
+if [ -L "$link" ]; then rm "$link"; fi
+rm -f nbguard/labextension/install.json
 pip install --no-build-isolation --no-deps -e .
 jupyter labextension develop --overwrite .
 

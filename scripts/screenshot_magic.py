@@ -35,9 +35,9 @@ DEMO_KEY = "hf_" + "KqZmWxTvNpRsLdYfBhJcGtXeUaPoMnIuEr"
 DEMO_CELLS = [
     ("markdown", "# Fine-tuning notes\nLoad the data, fetch the model, push the results."),
     ("code", f'import pandas as pd\nimport requests\nfrom transformers import AutoModel\n\nHF_TOKEN = "{DEMO_KEY}"'),
-    ("code", 'df = pd.read_csv("http://data.example.org/train.csv")\n'
+    ("code", 'df = pd.read_csv("http://data.acme-corp.com/train.csv")\n'
              + 'model = AutoModel.from_pretrained("bert-base-uncased")'),
-    ("code", 'resp = requests.post("https://api.example.org/upload", data=df.to_json(), verify=False)'),
+    ("code", 'resp = requests.post("https://api.acme-corp.com/upload", data=df.to_json(), verify=False)'),
     ("code", "import torch\nstate = torch.load(\"checkpoint.pt\", weights_only=False)"),
     ("code", "%pip install transformers datasets"),
     ("code", "%load_ext nbguard\n%nbguard"),
@@ -126,7 +126,7 @@ def shoot(url: str, token: str, output: str, explain: str | None) -> None:
             last = cells.nth(len(DEMO_CELLS) - 1)
             last.locator(".jp-InputArea-prompt").click()
             page.keyboard.press("Control+Enter")  # run the selected cell, stay on it
-            panel = last.locator(".nbguard-panel")
+            panel = last.locator(".nbg-magic-panel")
             panel.wait_for(state="visible", timeout=60_000)
             if explain:
                 select = panel.locator(".widget-dropdown select").last
@@ -135,7 +135,7 @@ def shoot(url: str, token: str, output: str, explain: str | None) -> None:
                 label = next((x for x in rules if x.startswith(explain)), rules[0] if rules else None)
                 if label:
                     select.select_option(label=label)
-                    panel.locator(f".nbguard-doc[data-rule='{label.split()[0]}']").wait_for(timeout=10_000)
+                    panel.locator(f".nbg-magic-doc[data-rule='{label.split()[0]}']").wait_for(timeout=10_000)
             page.wait_for_timeout(300)
             # the page must show the masked key and never the key itself
             text = last.inner_text()

@@ -98,9 +98,9 @@ def test_panel_from_kernel_history(tmp_path, kernel_name):
     assert WIDGET_VIEW in data  # the panel
     assert "NBG101" in data["text/plain"]  # and the text fallback for front-ends without widgets
     html = widget_html(notebook, data[WIDGET_VIEW]["model_id"])
-    table = next(h for h in html if "nbguard-table" in h)
+    table = next(h for h in html if "nbg-magic-table" in h)
     assert "NBG101" in table and "hf_Q***" in table
-    chips = next(h for h in html if "nbguard-chip" in h)
+    chips = next(h for h in html if "nbg-magic-chip" in h)
     assert 'data-severity="high"' in chips
     # the variable _nbguard is the Report; cell numbers are execution counts (In[1] holds the key)
     assert streams(notebook.cells[3]) == "Report [('NBG101', 1)]\n"
@@ -224,12 +224,12 @@ def test_panel_filters_and_explains():
 
     report = report_with(f'TOKEN = "{HF}"', "x = 1", f'KEY = "{OPENAI}"')
     panel = Panel(report)
-    assert panel.table.value.count('class="nbguard-row"') == 2
+    assert panel.table.value.count('class="nbg-magic-row"') == 2
     assert "showing 2 of 2" in panel.shown.value
     panel.select(severity="medium")
-    assert panel.table.value.count('class="nbguard-row"') == 0 and "showing 0 of 2" in panel.shown.value
+    assert panel.table.value.count('class="nbg-magic-row"') == 0 and "showing 0 of 2" in panel.shown.value
     panel.select(category="secrets", severity="high")
-    assert panel.table.value.count('class="nbguard-row"') == 2
+    assert panel.table.value.count('class="nbg-magic-row"') == 2
     assert panel.doc.value == ""
     panel.select(rule="NBG101")
     assert 'data-rule="NBG101"' in panel.doc.value and "What it does" in panel.doc.value

@@ -99,3 +99,15 @@ def test_shell_flags(source, text):
 ])
 def test_look_alikes_are_silent(source):
     assert found(source) == []
+
+
+def test_unpinned_remote_code_call_is_one_finding_with_all_rules_on():
+    from helpers import lint, nb
+
+    report = lint(nb('from transformers import AutoModel\nm = AutoModel.from_pretrained("org/m", trust_remote_code=True)'))
+    found = [(f.rule, f.line) for f in report.findings if f.line == 2]
+    assert found == [("NBG605", 2)]
+    assert "unpinned" in report.findings[-1].message
+    only_model_rules = lint(nb('from transformers import AutoModel\n'
+                               'm = AutoModel.from_pretrained("org/m", trust_remote_code=True)'), "unpinned-model")
+    assert [f.rule for f in only_model_rules.findings] == ["NBG301"]

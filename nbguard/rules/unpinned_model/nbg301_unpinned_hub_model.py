@@ -34,6 +34,9 @@ class UnpinnedHubModel(Rule):
     `HF_HUB_OFFLINE=1`. A revision held in a variable whose value is unknown gets the
     benefit of the doubt; a constant set in an earlier cell is followed.
 
+    When the call also passes `trust_remote_code=True` and NBG605 is enabled, the
+    call is reported once, by NBG605, whose message says the revision is unpinned.
+
     ## Why is this bad?
     Branches and tags on the Hub are mutable. Whoever controls the repository (or its
     token) can replace the weights, the tokenizer, or, with `trust_remote_code=True`,
@@ -89,6 +92,12 @@ class UnpinnedHubModel(Rule):
             self._check(hc, call, ctx)
         observe_call(call, ctx)
 
+    def _folded_into_trust_remote_code(self) -> bool:
+        from ..base import get_rule
+
+        rule = get_rule("NBG605")
+        return bool(self.config is not None and rule is not None and self.config.rule_enabled(rule))
+
     def _check(self, hc, call, ctx) -> None:
         if truthy(call.value("local_files_only")):
             return
@@ -99,6 +108,8 @@ class UnpinnedHubModel(Rule):
         node = call.node
         trc = " and runs the repository's code (trust_remote_code=True)" \
             if truthy(call.value("trust_remote_code")) else ""
+        if trc and self._folded_into_trust_remote_code():
+            return  # one finding per call: NBG605 reports it, and says the revision is unpinned
 
         if hc.repo is None:
             if hc.kind == "pipeline" and not call.has_opaque_kwargs() \

@@ -296,7 +296,7 @@ class DictEntry:
 class CallSite:
     """A call with its resolved callee and keyword lookup that sees through ``**{...}``."""
 
-    __slots__ = ("node", "qualname", "attr", "scope", "_kw")
+    __slots__ = ("node", "qualname", "attr", "scope", "_kw", "_memo")
 
     def __init__(self, node: ast.Call, scope: Scope) -> None:
         self.node = node
@@ -305,6 +305,15 @@ class CallSite:
         f = node.func
         self.attr = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
         self._kw: dict[str, ast.expr] | None = None
+        self._memo: dict | None = None
+
+    @property
+    def memo(self) -> dict:
+        """Scratch space shared by every rule that sees this call (one CallSite per call per run):
+        a helper that several rules call on the same call can do its work once, keyed by its name."""
+        if self._memo is None:
+            self._memo = {}
+        return self._memo
 
     def _keywords(self) -> dict[str, ast.expr]:
         if self._kw is None:

@@ -222,6 +222,45 @@ class RuleSet:
         wanted = tuple(self.node)
         self._skip_markers = not any(issubclass(t, _MARKER_TYPES) for t in wanted)
         self.child_fields: dict[type, tuple[str, ...]] = {}
+        # Preconditions rules may declare (Rule.call_names, text_anchors, shell_anchors): a
+        # hook they rule out is not called. Rules keep their relative order either way.
+        order = {id(r): i for i, r in enumerate(self.rules)}
+        self._call_any = [r for r in self.call if r.call_names is None]
+        named: dict[str, list[Rule]] = {}
+        for r in self.call:
+            for n in r.call_names or ():
+                named.setdefault(n, []).append(r)
+        self._call_named = {n: sorted(self._call_any + rs, key=lambda r: order[id(r)]) for n, rs in named.items()}
+        self._order = order
+        self._gated_text = {k for k, rs in self.text.items() if any(r.text_anchors is not None for r in rs)}
+        self._gated_shell = any(r.shell_anchors is not None for r in self.shell)
+
+    def calls_for(self, site: CallSite) -> list[Rule]:
+        """The call rules to run on a call, in rule order."""
+        named = self._call_named
+        if not named:
+            return self._call_any
+        last = site.qualname.rpartition(".")[2]
+        a = named.get(last)
+        attr = site.attr
+        if attr == last or attr not in named:
+            return self._call_any if a is None else a
+        b = named[attr]
+        if a is None:
+            return b
+        return sorted(set(a) | set(b), key=lambda r: self._order[id(r)])
+
+    def texts_for(self, kind: str, text: str) -> list[Rule]:
+        rules = self.text.get(kind, ())
+        if kind not in self._gated_text:
+            return rules  # type: ignore[return-value]
+        return [r for r in rules if r.text_anchors is None or any(a in text for a in r.text_anchors)]
+
+    def shells_for(self, cmd: ShellCommand) -> list[Rule]:
+        if not self._gated_shell:
+            return self.shell
+        text = cmd.text
+        return [r for r in self.shell if r.shell_anchors is None or any(a in text for a in r.shell_anchors)]
 
     def fields_of(self, t: type) -> tuple[str, ...]:
         skip = _SCALAR_FIELDS.get(t.__name__, ())
@@ -269,11 +308,15 @@ class NotebookRun:
         text_rules = self.rules.text.get(kind)
         if not text_rules:
             return
+        texts_for = self.rules.texts_for
         for t in texts:
             if not t.text:
                 continue
+            run = texts_for(kind, t.text)
+            if not run:
+                continue
             ctx = CellContext(self, cell, TextView(kind, t.text, t.label, t), where, output)
-            for r in text_rules:
+            for r in run:
                 r.check_text(ctx.view, ctx)
 
     def _code_cell(self, cell: Cell) -> None:
@@ -282,10 +325,10 @@ class NotebookRun:
         ctx = CellContext(self, cell, view)
         ctx.code = code
         self.source_contexts[cell.index] = ctx
-        for r in self.rules.text.get("code", ()):
+        for r in self.rules.texts_for("code", cell.source):
             r.check_text(view, ctx)
         for cmd in code.shell:
-            for r in self.rules.shell:
+            for r in self.rules.shells_for(cmd):
                 r.check_shell(cmd, ctx)
         for m in code.magics:
             for r in self.rules.magic:
@@ -326,7 +369,7 @@ class NotebookRun:
         # The hot loop: the same nodes in the same order as _walk(root), inlined, with the
         # child fields of each node type looked up once (RuleSet.child_fields).
         node_rules = self.rules.node
-        call_rules = self.rules.call
+        calls_for = self.rules.calls_for
         shell_calls = bool(self.rules.shell)
         child_fields = self.rules.child_fields
         scope = self.scope
@@ -339,7 +382,7 @@ class NotebookRun:
             t = type(node)
             if t is Call:
                 site = CallSite(node, scope)
-                for r in call_rules:
+                for r in calls_for(site):
                     r.check_call(site, ctx)
                 if shell_calls:
                     self._shell_from_call(site, ctx)
@@ -403,7 +446,7 @@ class NotebookRun:
             return
         line, col, end_line, end_col = ctx.node_span(arg)
         cmd = ShellCommand(text, line, col, q, end_line if end_line != line else line)
-        for r in self.rules.shell:
+        for r in self.rules.shells_for(cmd):
             r.check_shell(cmd, ctx)
 
 

@@ -127,7 +127,11 @@ def shoot(url: str, token: str, output: str, explain: str | None) -> None:
             last.locator(".jp-InputArea-prompt").click()
             page.keyboard.press("Control+Enter")  # run the selected cell, stay on it
             panel = last.locator(".nbg-magic-panel")
-            panel.wait_for(state="visible", timeout=60_000)
+            try:
+                panel.wait_for(state="visible", timeout=90_000)
+            except Exception:
+                shown = last.locator(".jp-OutputArea").inner_text() if last.locator(".jp-OutputArea").count() else ""
+                raise RuntimeError(f"no panel in the cell's output; it shows: {shown[:2000]!r}") from None
             if explain:
                 select = panel.locator(".widget-dropdown select").last
                 labels = select.locator("option").evaluate_all("os => os.map(o => o.textContent)")

@@ -21,7 +21,7 @@ MANIFEST = os.path.join(REPO, ".pre-commit-hooks.yaml")
 def test_manifest_is_valid_and_names_the_lint_command():
     (hook,) = load_manifest(MANIFEST)  # pre-commit's own schema check
     assert hook["id"] == "nbguard"
-    assert hook["entry"] == "nbguard lint"
+    assert hook["entry"] == "nbguard lint --jobs 1"
     assert hook["language"] == "python"
     assert hook["types_or"] == ["jupyter"]
     assert hook["require_serial"] is False

@@ -18,9 +18,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from conftest_lab import HF_KEY, lab  # noqa: F401
+from conftest_lab import HF_KEY
+from conftest_lab import lab as _lab_fixture  # noqa: F401  (the "lab" fixture)
 
 ARTIFACTS = Path(REPO) / "ui-artifacts"
 README_SHOT = Path(REPO) / "docs" / "img" / "jupyterlab-inline.png"
@@ -71,10 +71,12 @@ def page(browser, request):
         yield pg
     finally:
         (ARTIFACTS / f"{request.node.name}.console.txt").write_text("\n".join(console))
+        from playwright.sync_api import Error as PlaywrightError
+
         try:  # the last state, useful when the test failed
             pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.last.png"))
-        except Exception:
-            pass
+        except PlaywrightError as e:
+            print(f"no screenshot: {e}")
         context.close()
 
 
@@ -195,9 +197,8 @@ def test_panel_lists_findings_and_jumps(lab, page):
 
 
 def test_settings_hide_findings_below_min_severity(lab, page):
-    from playwright.sync_api import expect
-
     import requests
+    from playwright.sync_api import expect
 
     url = lab.api("lab/api/settings/nbguard:plugin")
     headers = {"Authorization": f"token {lab.token}"}

@@ -55,6 +55,15 @@ class Rule:
     fix: ClassVar[str] = ""  # one line: what to do instead, shown with each finding
     nodes: ClassVar[tuple[type[ast.AST], ...]] = ()
     texts: ClassVar[frozenset[str]] = frozenset()
+    # Optional preconditions, for speed: the engine skips a hook call they rule out (None:
+    # always call). Declare one only when the hook could not report otherwise.
+    # check_call only for calls whose callee ends in one of these names: the last part of the
+    # resolved name ("load" for torch.load, even if imported as tl) or the name as written.
+    call_names: ClassVar[frozenset[str] | None] = None
+    # check_text only when one of these substrings occurs in the text (case-sensitive).
+    text_anchors: ClassVar[tuple[str, ...] | None] = None
+    # check_shell only when one of these substrings occurs in the command's text.
+    shell_anchors: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, config=None) -> None:
         self.config = config

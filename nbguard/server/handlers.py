@@ -29,9 +29,9 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .. import __version__
+from ..api import lint_notebook
 from ..config import Config, ConfigError, load_config
 from ..rules.base import all_rules
-from ..api import lint_notebook
 
 CELL_TYPES = ("code", "markdown", "raw")
 

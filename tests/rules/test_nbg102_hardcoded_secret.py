@@ -1,5 +1,5 @@
 import pytest
-from helpers import codes, lint, nb, md
+from helpers import codes, lint, md, nb
 
 KEY = "a8f3K2j9d8s7F6g5h4j3"  # no provider prefix: only NBG102 can see it
 WANDB = "3f9a1c0d5e7b2a4f6c8d0e1f3a5b7c9d1e3f5a7b"
@@ -42,7 +42,8 @@ def test_hardcoded_secret(source, line, severity):
 
 
 def test_literal_defined_earlier_is_reported_where_written_once():
-    notebook = nb(f'k = "{KEY}"', "import os", "from openai import OpenAI\nc = OpenAI(api_key=k)\nd = OpenAI(api_key=k)")
+    notebook = nb(f'k = "{KEY}"', "import os",
+                  "from openai import OpenAI\nc = OpenAI(api_key=k)\nd = OpenAI(api_key=k)")
     report = lint(notebook, "NBG102")
     assert codes(report) == [("NBG102", 0, 1)]
     (f,) = report.findings

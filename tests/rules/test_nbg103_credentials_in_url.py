@@ -1,5 +1,5 @@
 import pytest
-from helpers import code, lint, md, nb, stream, error
+from helpers import code, error, lint, md, nb, stream
 
 PW = "Xy7pQ2rZ-9"
 TOK = "a8f3K2j9d8s7F6g5h4j3q9"
@@ -40,7 +40,8 @@ def test_credentials_in_markdown_and_outputs():
 def test_local_hosts_are_low():
     notebook = nb(
         f'engine = create_engine("postgresql://etl:{PW}@localhost:5432/dev")',
-        code("!jupyter server list", outputs=[stream("http://127.0.0.1:8888/?token=9f8e7d6c5b4a39281706f5e4d3c2 :: /w\n")]),
+        code("!jupyter server list",
+             outputs=[stream("http://127.0.0.1:8888/?token=9f8e7d6c5b4a39281706f5e4d3c2 :: /w\n")]),
     )
     assert found(notebook) == [(0, "source", 1, "low"), (1, "output", 1, "low")]
 

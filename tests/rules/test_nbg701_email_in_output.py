@@ -38,8 +38,8 @@ def test_two_addresses_in_a_log_are_low():
 
 
 def test_every_address_on_the_line_is_masked():
-    report = lint(nb(code("emails", outputs=[stream("['alice.moreau@gmail.com', 'b.tanaka@outlook.com', 'k.osei@yahoo.co.uk']\n")])),
-                  "NBG701")
+    listing = "['alice.moreau@gmail.com', 'b.tanaka@outlook.com', 'k.osei@yahoo.co.uk']\n"
+    report = lint(nb(code("emails", outputs=[stream(listing)])), "NBG701")
     out = report.to_json() + report.to_text() + report.to_sarif()
     for addr in ("alice.moreau@gmail.com", "b.tanaka@outlook.com", "k.osei@yahoo.co.uk", "moreau@gmail"):
         assert addr not in out
@@ -67,7 +67,8 @@ def test_source_and_markdown_are_not_outputs():
 
 
 def test_scripts_in_html_outputs_are_skipped():
-    html = "<div id='x'></div><script>var a = ['alice.moreau@gmail.com', 'b.tanaka@outlook.com', 'k@yahoo.com'];</script>"
+    html = ("<div id='x'></div><script>var a = ['alice.moreau@gmail.com', 'b.tanaka@outlook.com', "
+            "'k@yahoo.com'];</script>")
     assert found(result({"text/html": html})) == []
 
 

@@ -46,4 +46,5 @@ def test_one_finding_per_row():
 
 def test_sample_numbers_count_in_a_table():
     assert found(stream("demo 078-05-1120 in prose\n")) == []
-    assert found(result({"text/plain": "   name          ssn\n0  Alice  078-05-1120\n"})) == [(0, "output", 0, 2, "high")]
+    table = result({"text/plain": "   name          ssn\n0  Alice  078-05-1120\n"})
+    assert found(table) == [(0, "output", 0, 2, "high")]

@@ -65,4 +65,4 @@ def test_source_is_not_output():
 
 def test_one_finding_per_row_and_test_cards_count_in_tables():
     text = f"   name              card\n0  Alice  {MC}\n1  Bob    {DISCOVER}\n2  Eve    4111 1111 1111 1111\n"
-    assert found(stream(text)) == [(0, "output", 0, 2, "high"), (0, "output", 0, 3, "high"), (0, "output", 0, 4, "high")]
+    assert found(stream(text)) == [(0, "output", 0, line, "high") for line in (2, 3, 4)]

@@ -12,8 +12,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
-from .._filters import (is_dummy_password, is_hash_name, is_key_name, is_password_name, is_secret_name,
-                        looks_like_key, looks_like_password, shannon_entropy)
+from .._filters import (
+    is_dummy_password,
+    is_hash_name,
+    is_key_name,
+    is_password_name,
+    is_secret_name,
+    looks_like_key,
+    looks_like_password,
+    shannon_entropy,
+)
 
 if TYPE_CHECKING:
     from ...analysis import Origin, Scope

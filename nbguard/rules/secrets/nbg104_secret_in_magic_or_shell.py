@@ -99,11 +99,12 @@ class SecretInMagicOrShell(Rule):
         commands = split_shell(text)
         for i, c in enumerate(commands):
             piped = commands[i + 1] if i + 1 < len(commands) and commands[i + 1].op == "|" else None
-            for word, start, end, message in self._command(c, text, piped):
+            for _word, start, end, message in self._command(c, text, piped):
                 ctx.report(self, cmd.span(start, end), message)
-            if c.name in ("echo", "printf") and i + 1 < len(commands) and commands[i + 1].op == "|":
-                nxt = " ".join(w.value for w in commands[i + 1].words)
-                if any(nxt.startswith(p) or f" {p}" in nxt for p in _LOGIN_STDIN) and c.args:
+            if c.name in ("echo", "printf") and piped is not None and c.args:
+                # echo <token> | gh auth login --with-token
+                nxt = " ".join(w.value for w in piped.words)
+                if any(nxt.startswith(p) or f" {p}" in nxt for p in _LOGIN_STDIN):
                     w = c.args[0]
                     if not w.expands and credential_value(w.value, "secret"):
                         start, end = value_span(w, text, 0)
@@ -210,7 +211,8 @@ class SecretInMagicOrShell(Rule):
         tee = piped is not None and piped.name == "tee"
         if name in ("echo", "printf") and (tee or any(w.value.startswith(">") for w in args)):
             target = next((args[k + 1].value for k, w in enumerate(args[:-1]) if w.value in (">", ">>")), "")
-            target = target or next((w.value.lstrip(">") for w in args if w.value.startswith(">") and len(w.value) > 2), "")
+            target = target or next((w.value.lstrip(">") for w in args
+                                     if w.value.startswith(">") and len(w.value) > 2), "")
             if tee and not target:
                 target = next((w.value for w in piped.args if not w.value.startswith("-")), "")
             for w in args:

@@ -5,8 +5,15 @@ import re
 
 from ...model import Severity
 from ..base import Rule
-from ._shared import (env_dump, is_displayed_last_expr, output_is_shown, saved_secret_env_names, secret_name_kind,
-                      shown_args, split_shell)
+from ._shared import (
+    env_dump,
+    is_displayed_last_expr,
+    output_is_shown,
+    saved_secret_env_names,
+    secret_name_kind,
+    shown_args,
+    split_shell,
+)
 
 # Programs that, run without arguments, print every environment variable with its value.
 _DUMPERS = {"env": (), "printenv": (), "set": (), "export": ("-p",), "declare": ("-x", "-p", "-px", "-xp"),
@@ -70,7 +77,8 @@ class EnvironmentDump(Rule):
     def check_call(self, call, ctx) -> None:
         for arg in shown_args(call, ctx):
             if env_dump(arg, ctx.scope):
-                self._report(ctx, ctx.node_span(call.node), f"the environment is printed with {call.qualname or 'a call'}")
+                self._report(ctx, ctx.node_span(call.node),
+                             f"the environment is printed with {call.qualname or 'a call'}")
                 return
 
     def check_node(self, node, ctx) -> None:

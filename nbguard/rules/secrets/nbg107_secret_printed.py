@@ -154,7 +154,8 @@ class SecretPrinted(Rule):
             return
         found = exposed(node.value, ctx.scope)
         if found:
-            self._report(ctx, ctx.node_span(node), f"the value of {found[1]} is displayed as the cell's last expression")
+            self._report(ctx, ctx.node_span(node),
+                         f"the value of {found[1]} is displayed as the cell's last expression")
 
     def check_magic(self, magic, ctx) -> None:
         args = magic.args.strip()

@@ -63,6 +63,7 @@ class _Binding:
     cell: int
     line: int
     value: Value | None = None  # cached constant value
+    attrs: dict[str, Value] | None = None  # a namespace: class-body constants, SimpleNamespace(k=...)
 
 
 class Scope:
@@ -109,7 +110,15 @@ class Scope:
             b.value = self._eval(value, 0)  # snapshot: later rebinds of inputs don't change it
             if b.value is not None and b.value is not UNKNOWN:
                 b.value = Value(b.value.value, Origin(self.cell, line, target.id), b.value.partial)
+            if isinstance(value, ast.Call):
+                b.attrs = self._instance_attrs(value, target.id, line)
             self._names[target.id] = b
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            # ``CFG.model_name = "..."`` on a namespace we track; other objects are left alone
+            b = self._names.get(target.value.id)
+            if b is not None and b.attrs is not None:
+                name = f"{target.value.id}.{target.attr}"
+                b.attrs[target.attr] = self._snapshot(value, line, name) if value is not None else None
         elif isinstance(target, (ast.Tuple, ast.List)):
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
                 for t, v in zip(target.elts, value.elts):
@@ -119,6 +128,44 @@ class Scope:
                     self.bind_assign(t, None, line)
         elif isinstance(target, ast.Starred):
             self.bind_assign(target.value, None, line)
+
+    def bind_class(self, node: ast.ClassDef) -> None:
+        """A class used as a settings namespace (``class CFG: model_name = "..."``): its
+        body's constant assignments become attributes that ``CFG.model_name`` (and
+        ``CFG().model_name``) resolve to. Methods and other statements are ignored."""
+        attrs: dict[str, Value | None] = {}
+        for st in node.body:
+            if isinstance(st, ast.Assign):
+                for t in st.targets:
+                    if isinstance(t, ast.Name):
+                        attrs[t.id] = self._snapshot(st.value, st.lineno, f"{node.name}.{t.id}")
+            elif isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name) and st.value is not None:
+                attrs[st.target.id] = self._snapshot(st.value, st.lineno, f"{node.name}.{st.target.id}")
+        self._names[node.name] = _Binding(None, node.name, self.cell, node.lineno, attrs=attrs)
+
+    def _snapshot(self, expr: ast.expr, line: int, name: str) -> Value | None:
+        v = self._eval(expr, 0)
+        if v is UNKNOWN:
+            return None
+        return Value(v.value, v.origin or Origin(self.cell, line, name), v.partial)
+
+    def _instance_attrs(self, call: ast.Call, name: str, line: int) -> dict[str, Value | None] | None:
+        """Attributes of ``X()`` for a tracked class X (keywords override the class's, as a
+        dataclass does) or of ``SimpleNamespace(k=v)`` / ``argparse.Namespace(k=v)``."""
+        q = self.qualname(call.func)
+        cls_attrs = None
+        if isinstance(call.func, ast.Name):
+            b = self._names.get(call.func.id)
+            if b is not None and b.expr is None and b.attrs is not None:
+                cls_attrs = b.attrs
+        if cls_attrs is None and q not in ("types.SimpleNamespace", "argparse.Namespace"):
+            return None
+        if call.args or any(k.arg is None for k in call.keywords):
+            return None  # positional or **kwargs: which attribute gets what is unknown
+        attrs = dict(cls_attrs or {})
+        for k in call.keywords:
+            attrs[k.arg] = self._snapshot(k.value, line, f"{name}.{k.arg}")
+        return attrs
 
     def forget(self, name: str) -> None:
         self._names.pop(name, None)
@@ -175,6 +222,14 @@ class Scope:
             if b is None or b.value is None:
                 return UNKNOWN
             return b.value
+        if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name):
+            b = self._names.get(e.value.id)
+            if b is not None and b.attrs is not None:
+                v = b.attrs.get(e.attr)
+                return UNKNOWN if v is None else v
+            return UNKNOWN
+        if isinstance(e, ast.Subscript):
+            return self._eval_subscript(e, depth)
         if isinstance(e, ast.JoinedStr):
             return self._eval_fstring(e, depth)
         if isinstance(e, ast.BinOp):
@@ -192,6 +247,29 @@ class Scope:
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
             v = self._eval(e.operand, depth + 1)
             return UNKNOWN if v is UNKNOWN or v.partial else Value(not v.value)
+        return UNKNOWN
+
+    def _eval_subscript(self, e: ast.Subscript, depth: int) -> Any:
+        """``CONFIG["model"]`` of a known dict, ``URLS[0]`` of a known list or tuple."""
+        base = self._eval(e.value, depth + 1)
+        if base is UNKNOWN or base.partial or isinstance(e.slice, ast.Slice):
+            return UNKNOWN
+        key = self._eval(e.slice, depth + 1)
+        if key is UNKNOWN or key.partial:
+            return UNKNOWN
+        container, k = base.value, key.value
+        if isinstance(container, dict):
+            try:
+                entry = container.get(k)
+            except TypeError:
+                return UNKNOWN
+            if not isinstance(entry, DictEntry) or entry.value is None:
+                return UNKNOWN
+            v = entry.value
+            return Value(v.value, v.origin or base.origin, v.partial)
+        if isinstance(container, (list, tuple)) and isinstance(k, int) and not isinstance(k, bool):
+            if -len(container) <= k < len(container):
+                return Value(container[k], base.origin)
         return UNKNOWN
 
     def _eval_fstring(self, e: ast.JoinedStr, depth: int) -> Any:

@@ -413,7 +413,9 @@ class NotebookRun:
             scope.bind_assign(stmt.target, stmt.value, stmt.lineno)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
             scope.forget(stmt.target.id)
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        elif isinstance(stmt, ast.ClassDef):
+            scope.bind_class(stmt)
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scope.forget(stmt.name)
 
     def _shell_from_call(self, site: CallSite, ctx: CellContext) -> None:

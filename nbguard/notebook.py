@@ -177,7 +177,8 @@ def notebook_from_dict(obj: Any, path: str = "<notebook>", raw: str | None = Non
     cell_paths: list[JSONPath]
     originals = None
     if major < 4:
-        originals = [c for ws in obj.get("worksheets") or [] if isinstance(ws, dict)
+        worksheets = obj.get("worksheets")
+        originals = [c for ws in (worksheets if isinstance(worksheets, list) else []) if isinstance(ws, dict)
                      for c in (ws.get("cells") if isinstance(ws.get("cells"), list) else [])]
         obj, cell_paths = _upgrade(obj, major)
     else:

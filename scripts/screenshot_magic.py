@@ -108,6 +108,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def shoot(url: str, token: str, output: str, explain: str | None) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     chromium = os.environ.get("NBGUARD_CHROMIUM", "/usr/bin/chromium")
@@ -124,12 +125,20 @@ def shoot(url: str, token: str, output: str, explain: str | None) -> None:
                 page.keyboard.press("Control+b")  # collapse the file browser: more room for the panel
             cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
             last = cells.nth(len(DEMO_CELLS) - 1)
-            last.locator(".jp-InputArea-prompt").click()
-            page.keyboard.press("Control+Enter")  # run the selected cell, stay on it
+            prompt = last.locator(".jp-InputArea-prompt")
+            for _attempt in range(3):  # a key press can land before the notebook takes focus
+                prompt.click()
+                page.keyboard.press("Control+Enter")  # run the selected cell, stay on it
+                try:
+                    page.wait_for_function("el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
+                                           arg=prompt.element_handle(), timeout=20_000)
+                    break
+                except PlaywrightTimeout:
+                    print("the cell did not start; pressing Ctrl+Enter again", file=sys.stderr)
             panel = last.locator(".nbg-magic-panel")
             try:
                 panel.wait_for(state="visible", timeout=90_000)
-            except Exception:
+            except PlaywrightTimeout:
                 shown = last.locator(".jp-OutputArea").inner_text() if last.locator(".jp-OutputArea").count() else ""
                 raise RuntimeError(f"no panel in the cell's output; it shows: {shown[:2000]!r}") from None
             if explain:

@@ -1,6 +1,7 @@
 """A real JupyterLab server on 127.0.0.1 for the REST and browser tests.
 
-Imported by ``tests/test_server.py`` and ``tests/test_ui.py`` (``from conftest_lab import ...``).
+Imported by ``tests/test_server.py`` and ``tests/test_ui.py`` (``from conftest_lab import lab_server``
+registers the module-scoped ``lab`` fixture there).
 The server runs the installed nbguard server extension (enabled by
 ``jupyter-config/server-config/nbguard.json``) with a random token, isolated
 config/runtime/settings folders, no news fetch, and ``cwd`` = its root folder.
@@ -139,8 +140,8 @@ def stop_lab(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> LabServer:
+@pytest.fixture(scope="module", name="lab")
+def lab_server(tmp_path_factory) -> LabServer:
     server = start_lab(tmp_path_factory.mktemp("lab"))
     try:
         yield server

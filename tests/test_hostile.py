@@ -193,3 +193,10 @@ def test_unreadable_folder_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "scandir", scandir)
     report = lint_paths([str(tmp_path)], Config())
     assert [e.message for e in report.errors] == ["permission denied (folder)"]
+
+
+@pytest.mark.parametrize("worksheets", [True, 3, "x", {"cells": []}, [True], [{"cells": True}]])
+def test_found_crasher_old_notebook_with_odd_worksheets(worksheets):
+    # found by test_any_notebook_shape_gives_findings_or_a_clear_error: 'worksheets': True crashed the loader
+    report = lint_notebook({"nbformat": 3, "worksheets": worksheets, "metadata": {}}, Config())
+    assert report.findings == [] and all("\n" not in e.message for e in report.errors)

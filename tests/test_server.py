@@ -12,8 +12,10 @@ import pytest
 requests = pytest.importorskip("requests")
 pytest.importorskip("jupyter_server")
 
-from conftest_lab import HF_KEY
-from conftest_lab import lab as _lab_fixture  # noqa: F401  (the "lab" fixture)
+from conftest_lab import (
+    HF_KEY,
+    lab_server,  # noqa: F401  (the "lab" fixture)
+)
 
 
 def post(lab, body, *, token=True, raw=None, headers=None, **kw):

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from conftest_lab import HF_KEY
-from conftest_lab import lab as _lab_fixture  # noqa: F401  (the "lab" fixture)
+from conftest_lab import (
+    HF_KEY,
+    lab_server,  # noqa: F401  (the "lab" fixture)
+)
 
 ARTIFACTS = Path(REPO) / "ui-artifacts"
 README_SHOT = Path(REPO) / "docs" / "img" / "jupyterlab-inline.png"
@@ -193,6 +195,13 @@ def test_panel_lists_findings_and_jumps(lab, page):
     page.keyboard.press("Shift+Enter")  # render the markdown
     expect(md.locator(".nbguard-badge[data-rule=NBG101]")).to_be_visible()
     expect(panel.locator(".nbguard-row[data-rule=NBG101]")).to_have_count(3)
+
+    # "explain" opens the rule's documentation in a tab
+    panel.locator(".nbguard-row a.nbguard-explain").first.click()
+    doc = page.locator("#nbguard-explain-NBG101")
+    expect(doc).to_be_visible()
+    expect(doc.locator("h2", has_text="What it does")).to_be_visible()
+    expect(page.locator(".lm-TabBar-tabLabel", has_text="nbguard NBG101")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "markdown.png"))
 
 

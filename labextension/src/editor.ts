@@ -122,7 +122,7 @@ export class DiagnosticsStore {
     };
   }
 
-  private _findings = new Map<CodeEditor.IModel, IFinding[]>();
+  private _findings = new WeakMap<CodeEditor.IModel, IFinding[]>();
   private _views = new Map<CodeEditor.IModel, Set<EditorView>>();
   private _gutter = new Compartment();
   private _gutterOn = new WeakMap<EditorView, boolean>();

@@ -20,6 +20,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { MarkdownCell } from '@jupyterlab/cells';
+import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { DiagnosticsStore } from './editor';
@@ -51,8 +52,15 @@ class Extension implements ILinterHost {
     );
     this.status = new StatusItem(() => void app.commands.execute(CommandIDs.showPanel));
     tracker.widgetAdded.connect((_, panel) => this.track(panel));
-    tracker.currentChanged.connect(() => this.refresh());
+    tracker.forEach(panel => this.track(panel)); // notebooks opened before this plugin started
+    tracker.currentChanged.connect(() => {
+      this.refresh();
+      this.currentChanged.emit();
+    });
   }
+
+  /** The current notebook changed (the status item shows only for notebooks). */
+  readonly currentChanged = new Signal<this, void>(this);
 
   settings: ISettings = { ...DEFAULT_SETTINGS };
   readonly store: DiagnosticsStore;
@@ -285,7 +293,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         item: ext.status,
         align: 'left',
         rank: 5,
-        isActive: () => tracker.currentWidget !== null
+        isActive: () => tracker.currentWidget !== null,
+        activeStateChanged: ext.currentChanged
       });
     }
 

@@ -200,8 +200,12 @@ def is_dummy_password(value: str) -> bool:
 
 
 def is_templated(value: str) -> bool:
-    """``{pw}``, ``${PW}``, ``$PW``, ``<password>``, ``%(pw)s``, ``{{ pw }}``: a value filled in elsewhere."""
-    return bool(re.search(r"[{}<>]|\$[({A-Za-z_]|%\(\w+\)[sdr]|%[sdr](?![0-9A-Fa-f])|^\*+$|^\$", value))
+    """``{pw}``, ``${PW}``, ``$PW``, ``$pw``, ``<password>``, ``%(pw)s``, ``{{ pw }}``: a value filled in elsewhere.
+
+    Inside a value, ``$`` starts a variable only before ``{``, ``(`` or an upper-case name:
+    ``"Cl1ck$tream2024"`` is a password with a dollar sign, ``"pw-$DB_PASS"`` is templated."""
+    return bool(re.search(r"[{}<>]|\$[({]|\$[A-Z_][A-Z0-9_]*(?![a-z])|%\(\w+\)[sdr]|%[sdr](?![0-9A-Fa-f])"
+                          r"|^\*+$|^\$", value))
 
 
 _FILE_EXT = re.compile(r"\.(?:[a-z]{1,4}[0-9]?|json|yaml|toml|parquet|jsonl|ipynb|tfrecord|pickle)$", re.I)

@@ -5,7 +5,8 @@ Shared by the unpinned-model rules. Three questions:
 * :func:`hub_call` -- is this call a Hub download, and which argument names the
   repository and which the revision? (``*.from_pretrained``, ``pipeline``,
   ``SentenceTransformer``, ``hf_hub_download``, ``snapshot_download``,
-  ``load_dataset``, ``timm.create_model("hf-hub:...")``, ``vllm.LLM``...)
+  ``load_dataset``, ``timm.create_model("hf-hub:...")``, ``vllm.LLM``, diffusers'
+  ``load_lora_weights``, LangChain's ``HuggingFaceEmbeddings``...)
 * :func:`local_reason` -- is a string a local path rather than a Hub id?
   (``./x``, ``/x``, ``~/x``, ``a/b/c``, ``model.bin``, a folder the notebook wrote
   or downloaded earlier, Trainer's ``checkpoint-500``...)
@@ -76,6 +77,29 @@ class HubCall:
     kind: str  # "from_pretrained" | "pipeline" | "sentence_transformer" | "file" | "dataset" | "timm" | "vllm"
     repo: ast.expr | None
     revision_kw: tuple[str, ...] = ("revision", "commit_id")
+    revision_in: tuple[str, ...] = ()  # dict kwargs that may carry "revision" (model_kwargs={...})
+
+
+# Loaders that fetch extra weights (adapters, embeddings) into an already built model or
+# pipeline: diffusers' LoRA / textual-inversion / IP-Adapter mixins and transformers' PEFT
+# integration. The receiver is a model object we rarely resolve, so the method name plus
+# an imported Hugging Face package identifies them.
+_ADAPTER_LOADERS = {
+    "load_lora_weights": ("pretrained_model_name_or_path_or_dict", ("diffusers", "peft")),
+    "load_textual_inversion": ("pretrained_model_name_or_path", ("diffusers",)),
+    "load_ip_adapter": ("pretrained_model_name_or_path_or_dict", ("diffusers",)),
+    "load_adapter": ("peft_model_id", ("transformers", "peft")),
+}
+# LangChain / LlamaIndex wrappers that build a SentenceTransformer or transformers model
+# from the Hub; the revision, if any, travels in model_kwargs. Value: the model each
+# downloads when no name is given (their documented defaults).
+_EMBEDDING_WRAPPERS = {
+    "HuggingFaceEmbeddings": "sentence-transformers/all-mpnet-base-v2",
+    "HuggingFaceBgeEmbeddings": "BAAI/bge-large-en",
+    "HuggingFaceInstructEmbeddings": "hkunlp/instructor-large",
+    "HuggingFaceEmbedding": "BAAI/bge-small-en",
+}
+_WRAPPER_PACKAGES = frozenset({"langchain", "langchain_community", "langchain_huggingface", "llama_index"})
 
 
 def is_pin(rev: str) -> bool:
@@ -165,6 +189,23 @@ def hub_call(call: "CallSite", ctx: "CellContext") -> HubCall | None:
 
     if q == "vllm.LLM":
         return HubCall("vllm.LLM", "vllm", call.arg("model", 0), ("revision",))
+
+    if fname in _EMBEDDING_WRAPPERS and (top in _WRAPPER_PACKAGES or (
+            _bare(q) and (ctx.scope.modules & _WRAPPER_PACKAGES or _star(ctx, *_WRAPPER_PACKAGES)))):
+        repo = call.arg("model_name", None) or call.arg("model", None)
+        if repo is None:
+            if call.node.args or call.has_opaque_kwargs():
+                return None  # a positional or hidden model name we cannot place
+            repo = ast.Constant(_EMBEDDING_WRAPPERS[fname])
+        return HubCall(fname, "sentence_transformer", repo, ("revision",), ("model_kwargs",))
+
+    if fname == "from_model_id" and q.endswith("HuggingFacePipeline.from_model_id") and top in _WRAPPER_PACKAGES:
+        return HubCall("HuggingFacePipeline.from_model_id", "from_pretrained", call.arg("model_id", 0),
+                       ("revision",), ("model_kwargs",))
+
+    loader = _ADAPTER_LOADERS.get(attr)
+    if loader is not None and isinstance(func, ast.Attribute) and ctx.scope.modules & set(loader[1]):
+        return HubCall(attr, "from_pretrained", call.arg(loader[0], 0))
     return None
 
 

@@ -48,6 +48,12 @@ def _telegram_ok(token: str) -> bool:
     return ":AA" in token and not token.split(":", 1)[0][:1] == "0"
 
 
+def _twilio_ok(token: str) -> bool:
+    # "AC" + 32 hex is an Account SID: an identifier shown in the console and in every API
+    # URL, not a secret (the auth token is, and NBG102 finds it by name). "SK" API-key SIDs stay.
+    return not token.startswith("AC")
+
+
 def _has_digit_and_letter(token: str) -> bool:
     return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
 
@@ -91,6 +97,17 @@ _OWN: list[TokenPattern] = [
         + E), ("wandb", "WANDB_API_KEY"), "nbguard", group="s"),
     TokenPattern("Azure storage connection string", re.compile(r"AccountKey=(?P<s>[A-Za-z0-9+/=]{86,88})"),
                  ("AccountKey=",), "nbguard", group="s"),
+    # Kaggle keys are 32 hex characters with no prefix: recognisable only by where they sit,
+    # in kaggle.json ({"username": ..., "key": ...}, either order, JSON or a printed dict)
+    # or after KAGGLE_KEY= in an environment listing.
+    TokenPattern("Kaggle API key", re.compile(
+        r"[\"']username[\"']\s*:\s*[\"'][^\"'{}\n]{1,100}[\"']\s*,\s*[\"']key[\"']\s*:\s*[\"'](?P<s>[0-9a-f]{32})[\"']"),
+        ("username",), "nbguard", group="s"),
+    TokenPattern("Kaggle API key", re.compile(
+        r"[\"']key[\"']\s*:\s*[\"'](?P<s>[0-9a-f]{32})[\"']\s*,\s*[\"']username[\"']"), ("username",), "nbguard",
+        group="s"),
+    TokenPattern("Kaggle API key", re.compile(r"KAGGLE_KEY\s*[=:]\s*[\"']?(?P<s>[0-9a-f]{32})" + E),
+                 ("KAGGLE_KEY",), "nbguard", group="s"),
 ]
 
 # detect-secrets detectors reused as they ship, with the anchors that gate them.
@@ -154,7 +171,8 @@ def _from_detect_secrets() -> Iterator[TokenPattern]:
         rx = re.compile(source, flags)
         if name == "PrivateKeyDetector":
             rx = re.compile(r"-----" + rx.pattern + r"-----|" + rx.pattern)
-        validate = {"JwtTokenDetector": _jwt_ok, "TelegramBotTokenDetector": _telegram_ok}.get(name)
+        validate = {"JwtTokenDetector": _jwt_ok, "TelegramBotTokenDetector": _telegram_ok,
+                    "TwilioKeyDetector": _twilio_ok}.get(name)
         group = 1 if rx.groups == 1 and name in ("AWSKeyDetector",) else 0
         pattern_anchors = anchors
         if name == "AWSKeyDetector":

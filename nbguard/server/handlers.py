@@ -265,6 +265,9 @@ class LintHandler(_Base):
             reply = await loop.run_in_executor(state.executor, state.lint, body, generation, view)
         except BadRequest as e:
             return self.fail(400, str(e))
+        except Exception as e:  # a rule bug: say so (never the notebook's text), keep the traceback in the log
+            self.log.exception("nbguard: lint failed")
+            return self.fail(500, f"nbguard could not lint this notebook ({type(e).__name__}); see the server log")
         self.set_header("Server-Timing", f"lint;dur={reply['ms']}")
         self.finish(json.dumps(reply))
 

@@ -55,3 +55,26 @@ def test_secret_is_masked_in_snippet_and_message():
     assert HF not in f.snippet and HF not in f.message
     assert f.snippet.startswith('token = "hf_')
     assert HF not in report.to_json() and HF not in report.to_sarif() and HF not in report.to_text()
+
+
+KAGGLE = "8baa7196b50ac2f8" + "6702824c1c099724"
+
+
+@pytest.mark.parametrize("text", [
+    '{"username":"tomasz_k","key":"' + KAGGLE + '"}\n',  # !cat ~/.kaggle/kaggle.json
+    "{'key': '" + KAGGLE + "', 'username': 'tomasz_k'}\n",  # print(json.load(f)), keys in the other order
+    "KAGGLE_KEY=" + KAGGLE + "\nKAGGLE_USERNAME=tomasz_k\n",  # !env
+])
+def test_kaggle_key_in_output(text):
+    found = lint(nb(code("show()", outputs=[stream(text)])), "NBG101").findings
+    assert [(f.where, f.message) for f in found] == [("output", "Kaggle API key in a cell output")]
+
+
+@pytest.mark.parametrize("source", [
+    # a Twilio Account SID is an identifier (the auth token is the secret)
+    'TWILIO_ACCOUNT_SID = "ACf2d133187c8df95247f2866028de7115"',
+    # 32 hex next to a "key" that is not kaggle.json: a checksum table
+    'meta = {"key": "' + KAGGLE + '", "algo": "md5"}',
+])
+def test_not_a_provider_token_by_shape(source):
+    assert lint(nb(source), "NBG101").findings == []

@@ -108,3 +108,35 @@ def test_value_is_masked_everywhere():
     assert len(report.findings) == 1
     assert KEY not in report.to_json() and KEY not in report.to_text() and KEY not in report.to_sarif()
     assert KEY not in report.findings[0].message
+
+
+COHERE = "CloiADN5RpVI2XQWhX1ssrKrxqVqmCplppjs46Lm"
+AZURE_KEY = "dMwRv+6A5YkXqIYQvrx5QM8T2EM8usE0O72m+XV+2GETeumvScQLnaGkMhOZJVRBpr6xTZ+RIgN7D3xE+KwZsQ=="
+
+
+@pytest.mark.parametrize("source, line", [
+    # SDK clients that take the key as their first positional argument
+    (f'import cohere\nco = cohere.Client("{COHERE}")', 2),
+    (f'import voyageai\nvo = voyageai.Client("{COHERE}")', 2),
+    (f'from pyngrok import ngrok\nngrok.set_auth_token("{COHERE}")', 2),
+    # Spark / Hadoop connector settings
+    (f'spark.conf.set("fs.azure.account.key.acme.dfs.core.windows.net",\n               "{AZURE_KEY}")', 2),
+    (f'sc._jsc.hadoopConfiguration().set("fs.s3a.secret.key", "{KEY}")', 1),
+    (f'spark = SparkSession.builder.config("spark.hadoop.fs.azure.sas.raw.acme.blob.core.windows.net", "{KEY}")', 1),
+])
+def test_positional_and_connector_credentials(source, line):
+    assert found(nb(source)) == [(0, line, "high")]
+
+
+@pytest.mark.parametrize("source", [
+    'import cohere\nco = cohere.Client(os.environ["CO_API_KEY"])',
+    'import cohere\nco = cohere.Client()',
+    'from pyngrok import ngrok\nngrok.set_auth_token(userdata.get("NGROK"))',
+    'spark.conf.set("fs.azure.account.oauth2.client.id.acme.dfs.core.windows.net", "3fa85f64-5717-4562-b3fc-2c963f66afa6")',
+    'spark.conf.set("spark.sql.shuffle.partitions", "200")',
+    'spark.conf.set("fs.azure.account.key.acme.dfs.core.windows.net", dbutils.secrets.get("kv", "acme-key"))',
+    'spark.conf.set("fs.azure.account.auth.type.acme.dfs.core.windows.net", "OAuth")',
+    'spark.conf.set("spark.app.name", "nightly-etl-2024")',
+])
+def test_positional_and_connector_look_alikes(source):
+    assert found(nb(source)) == []

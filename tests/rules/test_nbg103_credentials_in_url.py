@@ -78,3 +78,21 @@ def test_password_masked_in_report():
     assert len(report.findings) == 1
     out = report.to_json() + report.to_text() + report.to_sarif()
     assert PW not in out and PW[2:] not in out
+
+
+@pytest.mark.parametrize("source", [
+    # a dollar sign inside a password is a character, not a shell variable
+    'url = "jdbc:sqlserver://sql.acme.com:1433;database=crm;user=crm_reader;password=Cl1ck$tream2024;encrypt=true"',
+    'engine = create_engine("postgresql://etl:pa$word99@db.acme-data.com/sales")',
+])
+def test_dollar_inside_a_password(source):
+    assert [(f.cell, f.line) for f in lint(nb(source), "NBG103").findings] == [(0, 1)]
+
+
+@pytest.mark.parametrize("source", [
+    'url = "jdbc:sqlserver://sql.acme.com:1433;database=crm;user=crm_reader;password=$SQL_PASSWORD;encrypt=true"',
+    'url = "jdbc:sqlserver://sql.acme.com:1433;database=crm;user=crm_reader;password=pw-${SQL_PW};encrypt=true"',
+    'engine = create_engine("postgresql://etl:$pgpass@db.acme-data.com/sales")',
+])
+def test_shell_variables_in_a_password_are_templated(source):
+    assert lint(nb(source), "NBG103").findings == []

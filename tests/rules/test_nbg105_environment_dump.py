@@ -83,3 +83,24 @@ def test_not_environment_dump(source):
 ])
 def test_output_not_in_the_notebook(source):
     assert found(nb(source)) == []
+
+
+@pytest.mark.parametrize("source", [
+    "import os\nprint({k: v for k, v in os.environ.items()})",
+    "import os\nprint([f'{k}={os.environ[k]}' for k in os.environ])",
+    "import os\ndisplay({k: os.getenv(k) for k in os.environ.keys()})",
+    "import os\nprint({k: v for k, v in os.environ.items() if 'KEY' in k or 'TOKEN' in k})",  # selects the secrets
+    "import os\n{k: v for k, v in os.environ.items()}",  # displayed as the last expression
+])
+def test_comprehension_dump(source):
+    assert found(nb(source)) == [(0, 2, "medium")]
+
+
+@pytest.mark.parametrize("source", [
+    "import os\nprint([k for k in os.environ])",  # names only
+    "import os\nprint({k: v for k, v in os.environ.items() if k.startswith('CUDA')})",  # a selection
+    "import os\nprint({k: '***' for k, v in os.environ.items()})",  # values masked
+    "import os\nenv = {k: v for k, v in os.environ.items()}",  # not shown
+])
+def test_comprehension_not_a_dump(source):
+    assert found(nb(source)) == []

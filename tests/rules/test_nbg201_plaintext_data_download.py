@@ -113,3 +113,32 @@ def test_not_plaintext_download(source):
 
 def test_markdown_url_is_not_a_finding():
     assert fired(md("Data: [iris](http://archive.ics.uci.edu/ml/iris.data)"), PD + "x = 1") == []
+
+
+@pytest.mark.parametrize("source", [
+    # Spark's reader; in Databricks `spark` is a global nobody imports
+    "geo = spark.read.csv('ftp://ftp.geo-open-data.org/pub/blocks.csv', header=True)",
+    "df = spark.read.format('csv').option('header', 'true').load('http://data.example-corp.io/x.csv')",
+    "df = spark.read.option('multiLine', True).json('ftp://data.example-corp.io/x.json')",
+    "from pyspark.sql import SparkSession\nspark2 = SparkSession.builder.getOrCreate(); df = spark2.read.json('http://data.example-corp.io/x.json')",
+    # xarray / netCDF over OPeNDAP
+    "import xarray as xr\nds = xr.open_dataset('http://thredds.ucar.edu/thredds/dodsC/grib/NCEP/GFS/Best')",
+    "import netCDF4\nds = netCDF4.Dataset('http://thredds.ucar.edu/thredds/dodsC/grib/NCEP/GFS/Best')",
+    # a URL taken out of a list or dict constant
+    "URLS = ['http://data.example-corp.io/a.csv', 'https://data.example-corp.io/b.csv']\n" + PD + "df = pd.read_csv(URLS[0])",
+])
+def test_more_readers_and_containers(source):
+    found = findings(source)
+    assert len(found) == 1 and found[0].line == source.count("\n") + 1
+
+
+@pytest.mark.parametrize("source", [
+    "geo = spark.read.csv('s3a://bucket/blocks.csv', header=True)",
+    "geo = spark.read.table('analytics.blocks')",
+    "import xarray as xr\nds = xr.open_zarr('gs://gcp-public-data-arco-era5/ar/full.zarr')",
+    "import xarray as xr\nds = xr.open_dataset('https://thredds.ucar.edu/thredds/dodsC/grib/NCEP/GFS/Best')",
+    "URLS = ['http://data.example-corp.io/a.csv', 'https://data.example-corp.io/b.csv']\n" + PD + "df = pd.read_csv(URLS[1])",
+    "text = f.read.csv('http://x.org/y.csv')",  # not Spark: no pyspark and not the `spark` global
+])
+def test_more_readers_not_reported(source):
+    assert fired(source) == []

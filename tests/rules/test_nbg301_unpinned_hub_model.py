@@ -180,3 +180,71 @@ def test_kwargs_dict_from_earlier_cell_is_read():
 def test_unknown_kwargs_lower_the_severity():
     (f,) = lint(nb(TF + 'm = AutoModel.from_pretrained("org/m", **load_kwargs)'), "NBG301").findings
     assert f.severity.label == "low" and "**kwargs" in f.message
+
+
+# -- values reached through settings namespaces and containers (analysis.Scope) --------------
+
+@pytest.mark.parametrize("cells, cell, line", [
+    # Kaggle-style settings class, used in a later cell
+    (("class CFG:\n    model_name = 'microsoft/deberta-v3-large'\n    seed = 42",
+      TF + "m = AutoModel.from_pretrained(CFG.model_name)"), 1, 2),
+    # an instance of it (a dataclass with defaults), keyword overrides win
+    (("class Cfg:\n    model: str = 'org/base'", TF + "cfg = Cfg(model='org/large')\nm = AutoModel.from_pretrained(cfg.model)"),
+     1, 3),
+    # an attribute reassigned after the class body
+    (("class CFG:\n    model = './local'", "CFG.model = 'org/m'", TF + "m = AutoModel.from_pretrained(CFG.model)"), 2, 2),
+    (("from types import SimpleNamespace\nargs = SimpleNamespace(model_name_or_path='gpt2')",
+      TF + "m = AutoModel.from_pretrained(args.model_name_or_path)"), 1, 2),
+    # a config dict and a list of ids
+    (("config = {'base': 'sentence-transformers/all-MiniLM-L6-v2', 'rev': 'main'}",
+      "from sentence_transformers import SentenceTransformer\nm = SentenceTransformer(config['base'])"), 1, 2),
+    (("MODELS = ['org/a', 'org/b']", TF + "m = AutoModel.from_pretrained(MODELS[1])"), 1, 2),
+])
+def test_repo_from_namespace_or_container(cells, cell, line):
+    assert fired(*cells) == [("NBG301", cell, line)]
+
+
+@pytest.mark.parametrize("cells", [
+    ("class CFG:\n    model = 'org/m'\n    rev = '" + SHA + "'",
+     TF + "m = AutoModel.from_pretrained(CFG.model, revision=CFG.rev)"),
+    ("class CFG:\n    model = '/kaggle/input/deberta-v3-large'", TF + "m = AutoModel.from_pretrained(CFG.model)"),
+    ("config = {'model': 'org/m', 'revision': '" + SHA + "'}",
+     TF + "m = AutoModel.from_pretrained(config['model'], revision=config['revision'])"),
+    # positional construction: which field gets what is unknown, so nothing is assumed
+    ("class Cfg:\n    model = 'org/m'", TF + "cfg = Cfg('./local')\nm = AutoModel.from_pretrained(cfg.model)"),
+    ("class CFG:\n    model = 'org/m'", TF + "m = AutoModel.from_pretrained(CFG.missing)"),
+])
+def test_namespace_values_that_are_pinned_or_unknown(cells):
+    assert fired(*cells) == []
+
+
+# -- LangChain / LlamaIndex wrappers and adapter loaders -------------------------------------
+
+LC = "from langchain_community.embeddings import HuggingFaceEmbeddings\n"
+
+
+@pytest.mark.parametrize("source", [
+    LC + "emb = HuggingFaceEmbeddings(model_name='sentence-transformers/all-mpnet-base-v2')",
+    LC + "emb = HuggingFaceEmbeddings()",  # downloads its default model
+    LC + "emb = HuggingFaceEmbeddings(model_name='BAAI/bge-small-en', model_kwargs={'revision': 'main'})",
+    "from llama_index.embeddings.huggingface import HuggingFaceEmbedding\nemb = HuggingFaceEmbedding(model_name='BAAI/bge-small-en-v1.5')",
+    "from langchain_huggingface import HuggingFacePipeline\nllm = HuggingFacePipeline.from_model_id(model_id='gpt2', task='text-generation')",
+    "from diffusers import DiffusionPipeline\npipe.load_lora_weights('nerijs/pixel-art-xl', weight_name='pixel-art-xl.safetensors')",
+    "from diffusers import StableDiffusionPipeline\npipe.load_textual_inversion('sd-concepts-library/cat-toy')",
+    "from transformers import AutoModelForCausalLM\nmodel.load_adapter('ybelkada/opt-350m-lora')",
+])
+def test_wrappers_and_adapters(source):
+    assert fired(source) == [("NBG301", 0, 2)]
+
+
+@pytest.mark.parametrize("source", [
+    LC + f"emb = HuggingFaceEmbeddings(model_name='BAAI/bge-small-en', model_kwargs={{'revision': '{SHA}', 'device': 'cuda'}})",
+    LC + "emb = HuggingFaceEmbeddings(model_name='/models/bge-small-en')",
+    LC + "emb = HuggingFaceEmbeddings(model_name='BAAI/bge-small-en', model_kwargs=kw)",  # unknown: benefit of the doubt
+    "from diffusers import DiffusionPipeline\npipe.load_lora_weights('./loras/my_style.safetensors')",
+    f"from diffusers import DiffusionPipeline\npipe.load_lora_weights('nerijs/pixel-art-xl', revision='{SHA}')",
+    "pipe.load_lora_weights('nerijs/pixel-art-xl')",  # no Hugging Face import: not known to be diffusers
+    "from langchain_openai import OpenAIEmbeddings\nemb = OpenAIEmbeddings(model='text-embedding-3-large')",
+])
+def test_wrappers_and_adapters_not_reported(source):
+    assert fired(source) == []

@@ -62,3 +62,16 @@ def test_host_constant_from_earlier_cell():
 ])
 def test_not_a_finding(source):
     assert fired(source) == []
+
+
+@pytest.mark.parametrize("source", [
+    "!npx --yes localtunnel --port 8080",
+    "!npx -y localtunnel@2.0.2 --port 8080",
+    "!npm exec localtunnel -- --port 8080",
+])
+def test_localtunnel_through_npx_options(source):
+    assert fired(source) == [("NBG404", 0, 1)]
+
+
+def test_npx_of_another_package_is_silent():
+    assert fired("!npx --yes prettier --write notebook.md") == []

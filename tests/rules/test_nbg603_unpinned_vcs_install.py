@@ -81,3 +81,29 @@ def test_one_finding_per_url_and_python_forms():
 ])
 def test_pinned_or_not_vcs_is_silent(source):
     assert found(source) == []
+
+
+@pytest.mark.parametrize("cells, cell, line", [
+    (("!git clone https://github.com/facebookresearch/mae.git && cd mae && pip install -e .",), 0, 1),
+    (("!git clone https://github.com/facebookresearch/segment-anything.git\n%cd segment-anything\n!pip install -e .",),
+     0, 3),
+    (("!git clone https://github.com/org/tool.git", "!pip install -q ./tool"), 1, 1),
+    (("%%bash\ngit clone https://github.com/org/tool.git src/tool\ncd src/tool\npython setup.py install",), 0, 4),
+    (("!git clone --depth 1 --branch v1.2 https://github.com/org/tool.git", "%cd tool", "!pip install '.[dev]'"), 2, 1),
+])
+def test_local_install_of_an_unpinned_clone(cells, cell, line):
+    found = lint(nb(*cells), "NBG603").findings
+    assert [(f.cell, f.line) for f in found] == [(cell, line)]
+    assert "git clone of 'github.com/" in found[0].message
+
+
+@pytest.mark.parametrize("cells", [
+    (f"!git clone https://github.com/openai/CLIP.git clip_src && git -C clip_src checkout {SHA} && pip install -e clip_src",),
+    (f"%%bash\ngit clone https://github.com/org/tool.git\ncd tool\ngit checkout {SHA}\npip install -e .",),
+    ("!git clone https://github.com/org/tool.git", "!pip install -e ./other"),  # not the clone
+    ("!pip install -e .",),  # the notebook's own project
+    ("!git clone https://github.com/org/tool.git && pip install -r tool/requirements.txt",),  # its dependencies
+    ("!git clone https://huggingface.co/spaces/org/demo && cd demo && pip install -e .",),  # NBG303's
+])
+def test_pinned_or_unrelated_local_install_is_silent(cells):
+    assert lint(nb(*cells), "NBG603").findings == []

@@ -40,6 +40,14 @@ def _is_all(value) -> bool:
     return isinstance(value, str) and _host_part(value) in _ALL_INTERFACES
 
 
+def _npx_package(texts: list[str]) -> str:
+    """The package ``npx [--yes] [-p pkg] <package> ...`` runs (``npm exec`` too)."""
+    i = 1 if texts[:1] == ["exec"] else 0
+    while i < len(texts) and texts[i].startswith("-"):
+        i += 2 if texts[i] in ("-p", "--package", "-c", "--call") else 1
+    return texts[i].split("@", 1)[0] if i < len(texts) else ""
+
+
 class ServiceExposed(Rule):
     """## What it does
     Finds services that a notebook opens to the network or to the internet.
@@ -156,8 +164,8 @@ class ServiceExposed(Rule):
             texts = [w.text for w in rest]
             if prog.startswith("jupyter"):
                 self._jupyter(prog, rest, span, ctx)
-            elif prog == "ngrok" or prog in ("lt", "localtunnel") or (prog in ("npx", "npm") and texts[:1] in (
-                    ["localtunnel"], ["lt"])) or (prog == "cloudflared" and "tunnel" in texts):
+            elif prog == "ngrok" or prog in ("lt", "localtunnel") or (prog in ("npx", "npm") and _npx_package(texts) in (
+                    "localtunnel", "lt")) or (prog == "cloudflared" and "tunnel" in texts):
                 ctx.report(self, span(inv.word, rest[-1] if rest else None),
                            f"{prog if prog not in ('npx', 'npm') else 'localtunnel'} publishes a local port on a "
                            f"public URL")

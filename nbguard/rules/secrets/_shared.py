@@ -328,7 +328,53 @@ def _env_kind(expr: ast.expr | None, scope: "Scope", depth: int) -> str | None:
     if isinstance(expr, ast.JoinedStr):
         return "mapping" if any(isinstance(v, ast.FormattedValue) and _env_kind(v.value, scope, depth + 1)
                                 for v in expr.values) else None
+    if isinstance(expr, (ast.DictComp, ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        return "mapping" if _env_comprehension(expr, scope) else None
     return None
+
+
+_SECRET_FILTER = re.compile(r"key|token|secret|pass|pwd|auth|cred", re.I)
+
+
+def _env_comprehension(expr, scope: "Scope") -> bool:
+    """``{k: v for k, v in os.environ.items()}``, ``[f"{k}={os.environ[k]}" for k in os.environ]``:
+    a comprehension that copies names and values. A filter (``if k.startswith("CUDA")``) makes it
+    a selection, unless the filter selects credentials (``if "KEY" in k``)."""
+    if len(expr.generators) != 1:
+        return False
+    gen = expr.generators[0]
+    it = gen.iter
+    q = scope.qualname(it.func) if isinstance(it, ast.Call) else scope.qualname(it)
+    keys: set[str] = set()
+    values: set[str] = set()
+    if q == "os.environ.items" and isinstance(gen.target, ast.Tuple) and len(gen.target.elts) == 2:
+        k, v = gen.target.elts
+        keys |= {k.id} if isinstance(k, ast.Name) else set()
+        values |= {v.id} if isinstance(v, ast.Name) else set()
+    elif q == "os.environ.values" and isinstance(gen.target, ast.Name):
+        values.add(gen.target.id)
+    elif q in ("os.environ", "os.environ.keys") and isinstance(gen.target, ast.Name):
+        keys.add(gen.target.id)
+    else:
+        return False
+    parts = [expr.key, expr.value] if isinstance(expr, ast.DictComp) else [expr.elt]
+    shows_value = False
+    for part in parts:
+        for n in ast.walk(part):
+            if isinstance(n, ast.Name) and n.id in values:
+                shows_value = True
+            elif isinstance(n, ast.Subscript) and scope.qualname(n.value) == "os.environ" \
+                    and isinstance(n.slice, ast.Name) and n.slice.id in keys:
+                shows_value = True
+            elif isinstance(n, ast.Call) and (scope.qualname(n.func) or "") in ("os.environ.get", "os.getenv") \
+                    and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id in keys:
+                shows_value = True
+    if not shows_value:
+        return False
+    if gen.ifs:
+        return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and _SECRET_FILTER.search(n.value)
+                   for cond in gen.ifs for n in ast.walk(cond))
+    return True
 
 
 _ENV_ITERATORS = frozenset({"list", "sorted", "tuple", "reversed", "enumerate", "set"})

@@ -15,7 +15,10 @@ class ProviderToken(Rule):
     Finds credentials with a recognisable format (Hugging Face, OpenAI, Anthropic, AWS,
     GitHub, GitLab, Slack, Stripe, Google, Replicate, Groq, PyPI, private keys, JWTs
     and more) anywhere in a notebook: code, markdown, raw cells, outputs (including
-    tracebacks) and notebook or cell metadata.
+    tracebacks) and notebook or cell metadata. Kaggle keys, which have no prefix, are
+    recognised where they sit: in `kaggle.json` contents (`{"username": ..., "key": ...}`)
+    and after `KAGGLE_KEY=`. Twilio Account SIDs (`AC...`) are identifiers, not secrets,
+    and are not reported.
 
     ## Why is this bad?
     A notebook is shared whole: pushed to Git, rendered on GitHub, attached to a

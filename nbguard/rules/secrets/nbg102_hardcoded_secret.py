@@ -38,11 +38,39 @@ _POSITIONAL = {
     "SMTP().login": (1, "password"), "SMTP_SSL().login": (1, "password"), "FTP().login": (1, "password"),
     "FTP_TLS().login": (1, "password"), "IMAP4().login": (1, "password"), "IMAP4_SSL().login": (1, "password"),
     "pymysql.connect": (2, "password"), "dotenv.set_key": (2, "value"),
+    # SDK clients whose first positional parameter is the API key or token
+    "cohere.Client": (0, "api_key"), "cohere.ClientV2": (0, "api_key"), "cohere.AsyncClient": (0, "api_key"),
+    "cohere.AsyncClientV2": (0, "api_key"), "voyageai.Client": (0, "api_key"),
+    "voyageai.AsyncClient": (0, "api_key"), "pyngrok.ngrok.set_auth_token": (0, "token"),
+    "huggingface_hub.HfFolder.save_token": (0, "token"), "github.Github": (0, "token"),
+    "tweepy.Client": (0, "bearer_token"), "elevenlabs.set_api_key": (0, "api_key"),
 }
 _AUTH_HEADER = re.compile(r"^(?:Bearer|Basic|Token|Bot|ApiKey|Api-Key|SSWS|Key)\s+(\S+)\s*$", re.I)
 # Calls where `token=` is a vocabulary word, not a credential.
 _TOKEN_WORD_CALLS = ("load_textual_inversion", "add_tokens", "convert_tokens_to_ids", "token_to_id",
                      "add_special_tokens", "encode", "decode", "tokenize")
+
+
+# Dotted configuration keys (Spark / Hadoop connectors) that hold a credential, matched on one
+# segment or two adjacent ones: fs.azure.account.key.<acct>..., fs.s3a.secret.key,
+# fs.azure.sas.<container>..., fs.azure.account.oauth2.client.secret, ...private.key...
+_CONFIG_PAIRS = {"account_key": "secret", "secret_key": "secret", "session_token": "secret",
+                 "client_secret": "secret", "private_key": "secret", "access_token": "secret",
+                 "sas_token": "secret", "auth_token": "secret", "access_key": "weak"}
+_CONFIG_SEGMENTS = {"password": "password", "secret": "secret", "token": "secret", "sas": "secret"}
+
+
+def _config_key_kind(key: str) -> str | None:
+    """``fs.azure.account.key.acme.dfs.core.windows.net`` -> "secret"; ``spark.sql.shuffle.partitions`` -> None."""
+    segs = key.lower().split(".")
+    if len(segs) < 2 or len(key) > 300:
+        return None
+    for i, seg in enumerate(segs):
+        if i + 1 < len(segs) and f"{seg}_{segs[i + 1]}" in _CONFIG_PAIRS:
+            return _CONFIG_PAIRS[f"{seg}_{segs[i + 1]}"]
+        if seg in _CONFIG_SEGMENTS:
+            return _CONFIG_SEGMENTS[seg]
+    return None
 
 
 def _is_sdk(qualname: str) -> bool:
@@ -66,8 +94,10 @@ class HardcodedSecret(Rule):
     `boto3.client(aws_secret_access_key="...")`), a dict key (`{"password": "..."}`,
     `storage_options={"secret": ...}`, an `Authorization` header), an environment
     variable (`os.environ["WANDB_API_KEY"] = "..."`, `os.environ.setdefault`,
-    `os.putenv`), a default (`os.getenv("TOKEN", "...")`, `def f(password="...")`) or
-    a positional credential (`huggingface_hub.login("...")`, `HTTPBasicAuth(user, "...")`).
+    `os.putenv`), a connector setting (`spark.conf.set("fs.azure.account.key.<acct>...", "...")`,
+    `hadoopConfiguration().set("fs.s3a.secret.key", "...")`), a default (`os.getenv("TOKEN", "...")`, `def f(password="...")`) or
+    a positional credential (`huggingface_hub.login("...")`, `HTTPBasicAuth(user, "...")`,
+    `cohere.Client("...")`, `ngrok.set_auth_token("...")`).
     A literal defined in one cell and used in a later one is reported where it is
     written, once. Passing the literal to an ML or cloud SDK makes the finding high.
 
@@ -207,6 +237,16 @@ class HardcodedSecret(Rule):
                 what = f"{'as the fallback of' if default else 'assigned to'} environment variable {k.value}"
                 self._check(k.value, call.arg(None, key_pos + 1), what, ctx, k.value.upper() in PROVIDER_ENV)
             return
+        if call.attr in ("set", "config") and len(node.args) >= 2:
+            # spark.conf.set("fs.azure.account.key.<acct>.dfs.core.windows.net", "..."),
+            # hadoopConfiguration().set("fs.s3a.secret.key", "..."), builder.config(...)
+            k = call.scope.str_value(node.args[0])
+            if k is not None and not k.partial and "." in k.value:
+                kind = _config_key_kind(k.value)
+                if kind is not None:
+                    self._check(k.value, node.args[1], f"set as configuration '{k.value[:60]}' by {callee}", ctx,
+                                True, kind=kind)
+                    return
         for suffix, (pos, label) in _POSITIONAL.items():
             if suffix == "dotenv.set_key":
                 continue

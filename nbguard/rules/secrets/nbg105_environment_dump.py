@@ -25,7 +25,9 @@ class EnvironmentDump(Rule):
     """## What it does
     Finds code that prints the whole environment into the notebook's output:
     `print(os.environ)`, `display(os.environ)`, `pprint(dict(os.environ))`, a loop that
-    prints `os.environ.items()`, `os.environ` / `dict(os.environ)` / `os.environ.items()`
+    prints `os.environ.items()`, a comprehension that copies names and values
+    (`print({k: v for k, v in os.environ.items()})`; one filtered to other variables is
+    a selection, not a dump), `os.environ` / `dict(os.environ)` / `os.environ.items()`
     as the last expression of a cell (IPython displays it), a bare `%env`, and the shell
     listings `!env`, `!printenv`, `!set`, `!export -p` (also in `%%bash` cells). A
     listing filtered by `grep` for something other than credentials is not reported.

@@ -4,7 +4,8 @@ import re
 
 from ...model import Severity
 from .._filters import url_host
-from .._shell import PipInstall, Requirement, argv_command, installs, word_span
+from .._shell import (PipInstall, Requirement, all_commands, argv_command, installer, installs, is_python,
+                      pip_install, resolve, word_span)
 from ..base import Rule
 
 _FULL_SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
@@ -33,7 +34,10 @@ class UnpinnedVcsInstall(Rule):
     `git+ssh://`, `pkg @ git+https://...`, `-e git+...`, `hg+`/`svn+`/`bzr+` URLs,
     and archive links such as `https://github.com/org/repo/archive/main.zip` or
     `.../archive/refs/tags/v1.0.tar.gz`. It looks in `!`/`%pip`/`%%bash` lines,
-    `uv pip install`, and the argument lists of `subprocess` calls.
+    `uv pip install`, and the argument lists of `subprocess` calls. It also reports a
+    local install of a repository the notebook cloned and never checked out at a
+    commit: `!git clone https://github.com/org/repo && cd repo && pip install -e .`
+    (also `pip install ./repo`, `python setup.py install`, and `%cd repo` in between).
 
     Pinned (silent): `@<40-hex commit>` (or a 64-hex SHA-256 commit), an svn
     revision number (`@r1234`), an archive of a full commit, or a URL with a
@@ -78,6 +82,7 @@ class UnpinnedVcsInstall(Rule):
     fix = "pin the URL to a full 40-hex commit (git+https://...@<sha>) or install a released version (pkg==X.Y.Z)"
 
     def check_shell(self, cmd, ctx) -> None:
+        self._clone_then_install(cmd, ctx)
         for inst in installs(cmd.text):
             if not isinstance(inst, PipInstall):
                 continue
@@ -92,6 +97,86 @@ class UnpinnedVcsInstall(Rule):
         cmd = argv_command(call, ctx)
         if cmd is not None:
             self.check_shell(cmd, ctx)
+
+    def check_magic(self, magic, ctx) -> None:
+        if magic.name == "cd":  # %cd persists for the rest of the kernel's life
+            st = _clone_state(ctx)
+            st["cwd"] = _join(st["cwd"], magic.args) if magic.args.strip() else ""
+
+    # -- git clone <url> && cd <dir> && pip install -e . ------------------------------
+    def _clone_then_install(self, cmd, ctx) -> None:
+        st = _clone_state(ctx)
+        cell = ctx.cell.index if ctx.cell is not None else -1
+        code = getattr(ctx, "code", None)
+        bash = cmd.origin.startswith("%%")
+        cwd = st["cwd"]
+        if code is not None:
+            for m in code.magics:  # %cd earlier in this cell
+                if m.name == "cd" and m.line < cmd.line and m.args.strip():
+                    cwd = _join(cwd, m.args)
+        if bash and st.get("bash_cell") == cell:
+            cwd = st["bash_cwd"]  # `cd` in an earlier line of the same %%bash cell
+        for c in all_commands(cmd.text):
+            inv = resolve(c)
+            if inv is None or not inv.program:
+                continue
+            args = [w.text for w in inv.args]
+            if inv.program == "cd":
+                cwd = _join(cwd, args[0]) if args else ""
+            elif inv.program == "git":
+                self._git(args, cwd, st, cell, cmd.line)
+            elif is_python(inv) and args[:1] == ["setup.py"] and args[1:2] in (["install"], ["develop"]):
+                self._installed(cwd or ".", inv.args[0], "python setup.py", cmd, ctx, st)
+            else:
+                inst = pip_install(installer(inv))
+                if inst is not None:
+                    for req in inst.requirements:
+                        if req.kind == "path":
+                            target = _join(cwd, re.sub(r"\[[^\]]*\]$", "", req.word.text))
+                            self._installed(target, req.word, inst.installer.label, cmd, ctx, st)
+        if bash:
+            st["bash_cell"], st["bash_cwd"] = cell, cwd
+
+    def _git(self, args: list[str], cwd: str, st: dict, cell: int, line: int) -> None:
+        i, gdir = 0, None
+        while i < len(args) and args[i].startswith("-"):
+            if args[i] in ("-C", "-c") and i + 1 < len(args):
+                gdir = args[i + 1] if args[i] == "-C" else gdir
+                i += 2
+                continue
+            i += 1
+        sub, rest = (args[i], args[i + 1:]) if i < len(args) else ("", [])
+        if sub == "clone":
+            pos, j = [], 0
+            while j < len(rest):
+                a = rest[j]
+                if a in _CLONE_VALUE_OPTS:
+                    j += 2
+                    continue
+                if not a.startswith("-"):
+                    pos.append(a)
+                j += 1
+            if not pos or not ("://" in pos[0] or pos[0].startswith("git@")) or "huggingface.co" in pos[0]:
+                return  # a local clone, or a Hub repository (NBG303's)
+            url = pos[0]
+            dest = pos[1] if len(pos) > 1 else url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+            dest = dest[:-4] if dest.endswith(".git") else dest
+            st["clones"][_join(cwd, dest)] = {"url": url, "pinned": False, "cell": cell, "line": line}
+        elif sub in ("checkout", "reset", "switch") and any(_FULL_SHA.match(a) for a in rest):
+            where = _join(cwd, gdir) if gdir else (cwd or ".")
+            clone = _find_clone(st, where)
+            if clone is not None:
+                clone["pinned"] = True
+
+    def _installed(self, target: str, word, tool: str, cmd, ctx, st: dict) -> None:
+        clone = _find_clone(st, target)
+        if clone is None or clone["pinned"]:
+            return
+        here = ctx.cell.index if ctx.cell is not None else -1
+        where = "" if clone["cell"] == here else f" in cell {clone['cell'] + 1}"
+        ctx.report(self, word_span(cmd, ctx, word),
+                   f"{tool} installs '{target}', a git clone of {_repo(clone['url'])}{where} that was never checked "
+                   f"out at a commit: the default branch, whatever was pushed last")
 
     def _vcs(self, req: Requirement, tool: str, cmd, ctx) -> None:
         url = req.url
@@ -136,6 +221,47 @@ class UnpinnedVcsInstall(Rule):
                            f"{tool} installs an archive of {_archive_repo(base)} at '{ref}', a branch or tag that can "
                            f"be moved, not a commit")
                 return
+
+
+_CLONE_VALUE_OPTS = frozenset({"-b", "--branch", "--depth", "-o", "--origin", "--reference", "-c", "--config",
+                               "--filter", "-j", "--jobs", "--separate-git-dir", "--template", "-u", "--upload-pack",
+                               "--shallow-since", "--shallow-exclude"})
+
+
+def _clone_state(ctx) -> dict:
+    st = ctx.facts.get("nbg603.clones")
+    if st is None:
+        st = ctx.facts["nbg603.clones"] = {"clones": {}, "cwd": ""}
+    return st
+
+
+def _norm(p: str) -> str:
+    p = p.strip().strip("'\"")
+    while p.startswith("./"):
+        p = p[2:]
+    return p.rstrip("/") or "."
+
+
+def _join(cwd: str, p: str) -> str:
+    p = _norm(p)
+    if p.startswith(("/", "~")) or not cwd or cwd == ".":
+        return p
+    if p == ".":
+        return cwd
+    if p == "..":
+        return cwd.rsplit("/", 1)[0] if "/" in cwd else "."
+    return f"{cwd}/{p}"
+
+
+def _find_clone(st: dict, path: str) -> dict | None:
+    """The clone at ``path`` (``/content/repo`` matches a clone made as ``repo``)."""
+    clones = st["clones"]
+    if path in clones:
+        return clones[path]
+    for d, c in clones.items():
+        if path.endswith("/" + d) or d.endswith("/" + path):
+            return c
+    return None
 
 
 def vcs_ref(url: str) -> str:

@@ -33,7 +33,24 @@ _READERS: dict[str, tuple[str, int]] = {
     "tensorflow.keras.utils.data_utils.get_file": ("origin", 1), "keras.utils.data_utils.get_file": ("origin", 1),
     "tensorflow.python.keras.utils.data_utils.get_file": ("origin", 1), "tf_keras.utils.get_file": ("origin", 1),
     "datasets.load_dataset": ("path", 0),
+    "xarray.open_dataset": ("filename_or_obj", 0), "xarray.open_dataarray": ("filename_or_obj", 0),
+    "xarray.open_mfdataset": ("paths", 0), "xarray.open_zarr": ("store", 0), "netCDF4.Dataset": ("filename", 0),
 }
+# Spark's DataFrameReader (spark.read.csv(path), spark.read.format("csv").load(path)); in
+# Databricks `spark` is a global nobody imports.
+_SPARK_READ = frozenset({"csv", "json", "parquet", "text", "orc", "load", "xml", "avro"})
+
+
+def _spark_reader(call) -> bool:
+    q = call.qualname
+    head, _, attr = q.rpartition(".")
+    if attr not in _SPARK_READ:
+        return False
+    # spark.read.format("csv").option("header", True).schema(s).load(path)
+    head = re.sub(r"(?:\.(?:format|option|options|schema)\(\))+$", "", head).replace("()", "")
+    if not (head == "spark.read" or head.endswith(".read")):
+        return False
+    return head.startswith(("spark.", "pyspark.")) or "pyspark" in call.scope.modules
 
 
 _DOWNLOAD_NAME = re.compile(r"download|fetch|retrieve|load_url|get_file", re.IGNORECASE)
@@ -47,6 +64,8 @@ def _url_params(call) -> list[tuple[str | None, int | None]]:
     if head == "polars" and (attr.startswith(("read_", "scan_"))):
         return [("source", 0)]
     spec = _READERS.get(q)
+    if spec is None and _spark_reader(call):
+        return [("path", 0), ("paths", None)]
     if spec is None and attr == "get_file" and "keras" in q:
         spec = ("origin", 1)
     if spec is None and _DOWNLOAD_NAME.search(attr):  # mx.test_utils.download(url), my_utils.download_image(url)
@@ -63,10 +82,12 @@ class PlaintextDataDownload(Rule):
     """## What it does
     Finds data read or downloaded from an `http://` or `ftp://` URL by Python code.
 
-    Readers: pandas, polars, dask and modin `read_*`, `fsspec.open`, `datasets.load_dataset`
-    (`data_files=`), Keras `get_file`, `urllib`, `requests`/`httpx` GET requests,
-    `wget`, `gdown`, `torch.hub` and torchvision downloads, NumPy `loadtxt`, and
-    anonymous `ftplib.FTP` sessions. The URL may be a literal or a constant, f-string
+    Readers: pandas, polars, dask and modin `read_*`, Spark's `spark.read.*` /
+    `spark.read.format(...).load`, `fsspec.open`, `datasets.load_dataset`
+    (`data_files=`), xarray `open_dataset` / `open_mfdataset` / `open_zarr` and
+    `netCDF4.Dataset` (OPeNDAP), Keras `get_file`, `urllib`, `requests`/`httpx` GET
+    requests, `wget`, `gdown`, `torch.hub` and torchvision downloads, NumPy `loadtxt`,
+    and anonymous `ftplib.FTP` sessions. The URL may be a literal or a constant, f-string
     or concatenation from an earlier cell; the message says where it came from.
     Local hosts (`localhost`, `127.0.0.1`, in-cluster names, `*.local`) are exempt.
 

@@ -22,10 +22,15 @@ class UnpinnedHubModel(Rule):
     (transformers, diffusers, peft, sentence-transformers, timm, tokenizers, optimum,
     setfit, trl...), `transformers.pipeline`, `SentenceTransformer` / `CrossEncoder`,
     `hf_hub_download`, `snapshot_download`, `datasets.load_dataset`,
-    `timm.create_model("hf-hub:...")` and `vllm.LLM`, called without `revision=` or with
-    a revision that is not a 40-hex commit sha (`"main"`, a tag, `"refs/pr/1"`, a short
-    sha). A `pipeline(task)` with no `model=` is reported too: it downloads the task's
-    default model.
+    `timm.create_model("hf-hub:...")`, `vllm.LLM`, adapters and extra weights loaded
+    into a built model (diffusers' `load_lora_weights` / `load_textual_inversion` /
+    `load_ip_adapter`, transformers' `load_adapter`) and the LangChain / LlamaIndex
+    wrappers (`HuggingFaceEmbeddings`, `HuggingFaceBgeEmbeddings`,
+    `HuggingFaceEmbedding`, `HuggingFacePipeline.from_model_id`, whose revision goes in
+    `model_kwargs`), called without `revision=` or with a revision that is not a 40-hex
+    commit sha (`"main"`, a tag, `"refs/pr/1"`, a short sha). A `pipeline(task)` with no
+    `model=` is reported too: it downloads the task's default model, and so does a
+    wrapper given no model name.
 
     Local paths are not Hub ids and are skipped: `./x`, `/x`, `~/x`, `a/b/c`, file
     names, Trainer checkpoints, folders the notebook wrote or downloaded earlier
@@ -140,6 +145,16 @@ class UnpinnedHubModel(Rule):
         target = f"{hc.label}({kw}{repo_label(value)}){where}"
 
         rev_expr = next((e for e in (call.arg(k) for k in hc.revision_kw) if e is not None), None)
+        if rev_expr is None:
+            for kw in hc.revision_in:  # HuggingFaceEmbeddings(model_kwargs={"revision": ...})
+                if call.arg(kw) is None:
+                    continue
+                d = ctx.scope.value(call.arg(kw))
+                if d is None or not isinstance(d.value, dict):
+                    return  # model_kwargs we cannot read: benefit of the doubt
+                entry = d.value.get("revision")
+                if entry is not None:
+                    rev_expr = entry.expr
         if rev_expr is not None:
             rev = ctx.scope.value(rev_expr)
             if rev is None or rev.partial:

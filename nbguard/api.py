@@ -159,11 +159,19 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(config: Config, cache: "Cache | None") -> None:
-    from .engine import RuleSet
+    if _worker.get("config") is config:  # forked from a parent that set everything up
+        return
+    _worker.update(config=config, cache=cache, rules=_prepared_ruleset(config))
 
-    _worker["config"] = config
-    _worker["cache"] = cache
-    _worker["rules"] = RuleSet.for_config(config)  # rules are imported once per worker
+
+def _prepared_ruleset(config: Config) -> "RuleSet":
+    """The rule set, with the lazily built parts (token patterns) built now."""
+    from .engine import RuleSet
+    from .rules._tokens import patterns
+
+    rules = RuleSet.for_config(config)
+    patterns()
+    return rules
 
 
 def _lint_chunk(chunk: list[tuple[int, str]]) -> list[tuple[int, Report]]:
@@ -256,8 +264,12 @@ def _serial(items: list, config: Config, cache: "Cache | None") -> Iterator[Repo
 
 def _parallel(n: int, done: dict[int, Report], chunks: list[list[tuple[int, str]]], config: Config,
               cache: "Cache | None", jobs: int) -> Iterator[Report]:
+    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    if multiprocessing.get_start_method() == "fork":
+        # Import the rules once here; the forked workers inherit them (and share the pages).
+        _worker.update(config=config, cache=cache, rules=_prepared_ruleset(config))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, cache))
     try:
         pending = {pool.submit(_lint_chunk, c) for c in chunks}
@@ -276,6 +288,7 @@ def _parallel(n: int, done: dict[int, Report], chunks: list[list[tuple[int, str]
                     done[i] = report
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _worker.clear()
 
 
 def lint_paths(paths: Iterable[str] | str, config: Config | None = None, jobs: int = 1,

@@ -68,16 +68,18 @@ def _code_fingerprint(h) -> None:
 
 
 def _environment_fingerprint(h) -> None:
-    """Python version and the installed packages (a sys.path folder changes when one is added/upgraded)."""
+    """Python version and the installed distributions with their versions (the names of the
+    ``*.dist-info`` folders on sys.path): upgrading detect-secrets or IPython, or installing a
+    rule plugin, changes it. Not folder mtimes: the current folder changes all the time."""
     h.update(f"{sys.version_info[:2]}\0".encode())
     for p in sys.path:
-        if not p:
-            continue
         try:
-            st = os.stat(p)
+            names = os.listdir(p or ".")
         except OSError:
             continue
-        h.update(f"{p}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+        dists = sorted(n for n in names if n.endswith((".dist-info", ".egg-info", ".egg-link", ".pth")))
+        if dists:
+            h.update(("\0".join([p] + dists) + "\0").encode("utf-8", "surrogateescape"))
 
 
 def settings_key(config) -> str:

@@ -11,6 +11,7 @@ from .._calls import (
     env_sets,
     http_call,
     known_false,
+    known_true,
     magic_env_sets,
     may_have_kw,
 )
@@ -34,6 +35,16 @@ _ENV_OFF = {
     "NODE_TLS_REJECT_UNAUTHORIZED": lambda v: v.strip() == "0",
 }
 _CURL_TAKES_ARG = "oHdXuAeFTwxbcmrKECyYzUQDtP"
+# Headless browsers: options that accept any certificate (Playwright, Pyppeteer, Selenium).
+_BROWSER_KWARGS = frozenset({"ignore_https_errors", "ignoreHTTPSErrors", "accept_insecure_certs",
+                             "acceptInsecureCerts"})
+_BROWSER_FLAGS = frozenset({"--ignore-certificate-errors", "--ignore-ssl-errors"})
+
+
+def _browser_flag(text: str) -> bool:
+    """``--ignore-certificate-errors``, ``--ignore-ssl-errors=yes`` (Chromium / PhantomJS switches)."""
+    flag, _, val = text.strip().partition("=")
+    return flag in _BROWSER_FLAGS and val.lower() not in _FALSE_WORDS
 _GIT_SSL_KEY = re.compile(r"^http\.(?:[^=\s]*\.)?sslverify$", re.IGNORECASE)
 _FALSE_WORDS = ("false", "0", "no", "off")
 
@@ -48,6 +59,10 @@ class TlsVerificationDisabled(Rule):
       `session.verify = False`; `verify_ssl=False`, `verify_certs=False`, `ssl_verify=False`;
     - aiohttp `ssl=False` / `verify_ssl=False` and `TCPConnector(ssl=False)`;
     - urllib3 `cert_reqs="CERT_NONE"`;
+    - headless browsers: Playwright `new_context(ignore_https_errors=True)`, Pyppeteer
+      `ignoreHTTPSErrors=True`, Selenium `accept_insecure_certs = True`, and the Chromium
+      switch `--ignore-certificate-errors` in `launch(args=[...])` or
+      `options.add_argument(...)`;
     - `PYTHONHTTPSVERIFY=0`, `CURL_CA_BUNDLE=""`, `REQUESTS_CA_BUNDLE=""`,
       `GIT_SSL_NO_VERIFY=1` set through `os.environ`, `%env` or `export`;
     - shell `curl -k`/`--insecure`, `wget --no-check-certificate`,
@@ -102,6 +117,8 @@ class TlsVerificationDisabled(Rule):
             for e in env_sets(call.node, ctx.scope):
                 self._env(e.name, e.value, e.node, ctx)
             return
+        if self._browser(call, ctx):
+            return
         if not may_have_kw(call, _KWARGS):
             return
         if q.startswith("jwt.") or call.attr == "decode":
@@ -126,6 +143,31 @@ class TlsVerificationDisabled(Rule):
             if name.endswith("CERT_NONE") or name == "none":
                 self._report(call, ctx, node, "cert_reqs=CERT_NONE")
 
+    def _browser(self, call, ctx) -> bool:
+        """Playwright ``new_context(ignore_https_errors=True)``, Chromium ``--ignore-certificate-errors``
+        in ``launch(args=[...])`` or Selenium ``options.add_argument(...)``."""
+        node = call.node
+        if call.attr == "add_argument" and len(node.args) == 1 and not node.keywords:  # not argparse's
+            v = call.scope.str_value(node.args[0])
+            if v is not None and not v.partial and _browser_flag(v.value):
+                ctx.report_node(self, node.args[0], f"{callee(call)}('{v.value}'): the browser accepts any "
+                                                    f"certificate")
+                return True
+            return False
+        for kw in node.keywords:
+            if kw.arg in _BROWSER_KWARGS and known_true(call.scope.value(kw.value)):
+                ctx.report_node(self, kw.value, f"{callee(call)} with {kw.arg}=True: the browser accepts any "
+                                                f"certificate")
+                return True
+            if kw.arg == "args" and isinstance(kw.value, (ast.List, ast.Tuple)):
+                for e in kw.value.elts:
+                    v = call.scope.str_value(e)
+                    if v is not None and not v.partial and _browser_flag(v.value):
+                        ctx.report_node(self, e, f"{callee(call)} with '{v.value}': the browser accepts any "
+                                                 f"certificate")
+                        return True
+        return False
+
     def _report(self, call, ctx, node, what: str) -> None:
         sev = None
         http = http_call(call)
@@ -142,6 +184,9 @@ class TlsVerificationDisabled(Rule):
         for e in env_sets(node, ctx.scope):
             self._env(e.name, e.value, e.node, ctx)
         for t in node.targets:
+            if isinstance(t, ast.Attribute) and t.attr in ("accept_insecure_certs", "ignore_https_errors") \
+                    and known_true(ctx.scope.value(node.value)):
+                ctx.report_node(self, node, f"{t.attr} = True: the browser accepts any certificate")
             if isinstance(t, ast.Attribute) and t.attr in ("verify", "verify_ssl") \
                     and known_false(ctx.scope.value(node.value)):
                 owner = (ctx.scope.qualname(t.value) or "").replace("()", "")

@@ -58,7 +58,9 @@ class ServiceExposed(Rule):
     - public share links and tunnels: gradio `launch(share=True)` without `auth=`,
       `ngrok.connect`, `run_with_ngrok`, `!ngrok http`, `localtunnel`, `cloudflared tunnel`;
     - Cloud Run / Cloud Functions services opened to `allUsers` (`--allow-unauthenticated`,
-      `add-iam-policy-binding --member=allUsers`);
+      `add-iam-policy-binding --member=allUsers`), and Azure ML Container Instance web
+      services deployed without `auth_enabled=True` (their default: a public scoring URI
+      with no key);
     - shell servers on all interfaces: `jupyter notebook/lab --ip=0.0.0.0`,
       `mlflow ui/server --host 0.0.0.0`, `tensorboard --bind_all`, `uvicorn`/`gunicorn`/
       `streamlit`/`flask run` bound to `0.0.0.0`, and `python -m http.server` (which
@@ -111,6 +113,16 @@ class ServiceExposed(Rule):
         if call.attr == "launch" and known_true(call.value("share", None)) and call.arg("auth", None) is None:
             ctx.report_node(self, anchor(call, call.arg("share", None)),
                             f"{callee(call)}(share=True) without auth=: anyone with the public link can use the app")
+            return
+        if q.endswith("AciWebservice.deploy_configuration"):
+            # Azure ML: an Azure Container Instance gets a public scoring URI, and auth is off by default
+            auth = call.value("auth_enabled", None)
+            token = call.value("token_auth_enabled", None)
+            if (call.arg("auth_enabled", None) is None or (auth is not None and auth.value is False)) \
+                    and not known_true(token) and not call.has_opaque_kwargs():
+                ctx.report_node(self, anchor(call, call.arg("auth_enabled", None)),
+                                f"{callee(call)} without auth_enabled=True: the container's public scoring URI "
+                                f"answers anyone")
             return
         if call.attr == "configure" and known_true(call.value("bind_all", None)):
             ctx.report_node(self, anchor(call, call.arg("bind_all", None)),

@@ -13,11 +13,16 @@ step "python environment"
 . .venv/bin/activate
 python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
 
+step "build tools (JupyterLab provides jlpm for the extension build)"
+python -m pip install -q 'jupyterlab>=4.6,<5' 'hatchling>=1.5' 'hatch-jupyter-builder>=0.5' editables 2>&1 \
+  | grep -v "is ignored" || true
+
 step "JupyterLab extension and Chromium"
 bash scripts/build_labextension.sh
 
 step "nbguard with test extras"
-python -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored" || true
+python -m pip install -q --no-build-isolation -e '.[test]' 2>&1 | grep -v "is ignored" || true
+python -c "import nbguard, pandas, ipywidgets, jupyter_server, playwright, nbclient"  # fail early if a step failed
 python -m ipykernel install --sys-prefix --name python3 >/dev/null
 
 step "generated docs are fresh"

@@ -19,6 +19,13 @@ _LOADERS.update({
     "jsonpickle.decode": (0, "string"), "jsonpickle.unpickler.decode": (0, "string"),
     "pandas.read_pickle": (0, "filepath_or_buffer"), "marshal.load": (0, "file"), "marshal.loads": (0, "bytes"),
     "skops.io.load": (0, "file"), "skops.io.loads": (0, "data"),
+    # model loaders that are pickle underneath: MLflow flavours stored with (cloud)pickle,
+    # fastai learners (torch.load of a pickled Learner)
+    "mlflow.sklearn.load_model": (0, "model_uri"), "mlflow.pytorch.load_model": (0, "model_uri"),
+    "mlflow.statsmodels.load_model": (0, "model_uri"), "mlflow.pmdarima.load_model": (0, "model_uri"),
+    "fastai.learner.load_learner": (0, "fname"), "fastai.basic_train.load_learner": (0, "path"),
+    "fastai.vision.all.load_learner": (0, "fname"), "fastai.tabular.all.load_learner": (0, "fname"),
+    "fastai.text.all.load_learner": (0, "fname"),
 })
 
 
@@ -31,8 +38,10 @@ class PickleDeserialization(Rule):
     """## What it does
     Finds calls that unpickle data: `pickle.load` / `loads` / `Unpickler` (and `_pickle`,
     `cPickle`, `pickle5`), `dill`, `cloudpickle`, `joblib.load`, `shelve.open`,
-    `jsonpickle.decode`, `pandas.read_pickle`, `marshal.load(s)` and
-    `skops.io.load(..., trusted=True)`.
+    `jsonpickle.decode`, `pandas.read_pickle`, `marshal.load(s)`,
+    `skops.io.load(..., trusted=True)`, and model loaders that unpickle underneath: MLflow's
+    `sklearn` / `pytorch` / `statsmodels` / `pmdarima` flavours' `load_model` and fastai's
+    `load_learner`.
 
     Severity follows where the bytes come from: **critical** for a remote URL or data
     fetched over the network (`pd.read_pickle("https://...")`,

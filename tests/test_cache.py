@@ -1,0 +1,201 @@
+"""The result cache: same report warm as cold, invalidated by content and config, no secret on
+disk, corrupt entries ignored, and a warm run that never loads the engine."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from helpers import code, md, nb, stream, write_nb
+
+from nbguard.api import iter_reports
+from nbguard.cache import CACHE_DIR_NAME, Cache, clean
+from nbguard.cli import main
+from nbguard.config import Config
+
+HF = "hf_" + "PlMoKnIjBuHvYgCtFxRdZeSwAqPlMoKnIj"
+AWS = "AKIA" + "QYLPMN5HHHFPZAM2"
+PASSWORD = "Tr0ub4dor&3-" + "horse-battery"
+TOKEN_IN_OUTPUT = "ghp_" + "Xk2mQ9vL4nR7tY1wE6uI0oP3aS5dF8gH2jK4"
+
+
+def leaky() -> dict:
+    return nb(
+        md(f"Use the key {HF} to log in"),
+        f'HF_TOKEN = "{HF}"\nAWS_KEY = "{AWS}"',
+        f'import psycopg2\nconn = psycopg2.connect(host="db", password="{PASSWORD}")',
+        code("print(token)", outputs=[stream(f"token={TOKEN_IN_OUTPUT}\n")]),
+        "!pip install torch",
+        metadata={"kernelspec": {"name": "python3", "language": "python"}, "secret": HF},
+    )
+
+
+@pytest.fixture
+def notebooks(tmp_path):
+    d = tmp_path / "nbs"
+    d.mkdir()
+    write_nb(d / "a_leaky.ipynb", leaky())
+    write_nb(d / "b_clean.ipynb", nb("x = 1"))
+    write_nb(d / "c_pickle.ipynb", nb("import pickle", "pickle.load(open('m.pkl', 'rb'))"))
+    (d / "d_broken.ipynb").write_text("{ not json", encoding="utf-8")
+    return str(d)
+
+
+def lint(folder, cache, config=None, jobs=1):
+    reports = list(iter_reports([folder], config or Config(), jobs, cache))
+    return ([f.to_dict() for r in reports for f in r.findings], [e.to_dict() for r in reports for e in r.errors],
+            sum(r.files for r in reports))
+
+
+def cache_text(folder) -> str:
+    out = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as fh:
+                out.append(fh.read().decode("utf-8", "replace"))
+    return "\n".join(out)
+
+
+def test_warm_run_gives_the_cold_report(notebooks, tmp_path):
+    cold = lint(notebooks, None)
+    cache = Cache(str(tmp_path / "cache"), Config())
+    first = lint(notebooks, cache)
+    assert first == cold
+    assert cache.stores == 4  # every file, the unreadable one included (its error is cached)
+    warm_cache = Cache(str(tmp_path / "cache"), Config())
+    assert lint(notebooks, warm_cache) == cold
+    assert (warm_cache.hits, warm_cache.misses, warm_cache.stores) == (4, 0, 0)
+    assert len(cold[0]) >= 5 and cold[1] and cold[1][0]["path"].endswith("d_broken.ipynb")
+
+
+def test_content_and_config_changes_are_misses(notebooks, tmp_path):
+    folder = str(tmp_path / "cache")
+    lint(notebooks, Cache(folder, Config()))
+    path = os.path.join(notebooks, "b_clean.ipynb")
+    write_nb(path, nb("import yaml", "yaml.load(open('c.yml'))"))
+    cache = Cache(folder, Config())
+    findings, _, _ = lint(notebooks, cache)
+    assert (cache.hits, cache.misses) == (3, 1)
+    assert any(f["path"] == path and f["rule"] == "NBG504" for f in findings)
+    narrow = Config(select=["NBG5"])
+    cache = Cache(folder, narrow)
+    findings, _, _ = lint(notebooks, cache, narrow)
+    assert cache.hits == 0 and findings and all(f["rule"].startswith("NBG5") for f in findings)
+    assert Cache(folder, Config(min_severity=Config().min_severity + 1)).settings != Cache(folder, Config()).settings
+
+
+@pytest.mark.parametrize("select", [None, ["NBG601"], ["NBG2", "NBG6"]])
+def test_no_secret_reaches_the_cache(notebooks, tmp_path, select):
+    folder = str(tmp_path / "cache")
+    config = Config(select=select) if select else Config()
+    lint(notebooks, Cache(folder, config), config)
+    text = cache_text(folder)
+    assert os.listdir(folder)
+    for secret in (HF, AWS, PASSWORD, TOKEN_IN_OUTPUT):
+        assert secret not in text
+        assert secret[6:] not in text  # not even most of it
+    assert "pickle.load(open('m.pkl', 'rb'))" in text or select  # ordinary snippets are kept
+
+
+def test_corrupt_or_foreign_entries_are_ignored(notebooks, tmp_path):
+    folder = str(tmp_path / "cache")
+    cold = lint(notebooks, Cache(folder, Config()))
+    entries = [os.path.join(r, n) for r, _, fs in os.walk(folder) for n in fs if n.endswith(".json")]
+    assert len(entries) == 4
+    garbage = [b"", b"{", b"[1, 2]", json.dumps({"format": 1, "key": "other", "files": 1, "findings": [],
+                                                  "errors": []}).encode(), b"\xff\xfe\x00garbage"]
+    for i, p in enumerate(entries):
+        with open(p, "wb") as fh:
+            fh.write(garbage[i % len(garbage)])
+    with open(entries[0], "rb") as fh:  # one entry that is valid JSON with a wrongly shaped finding
+        pass
+    cache = Cache(folder, Config())
+    assert lint(notebooks, cache) == cold
+    assert cache.hits == 0 and cache.stores == 4  # relinted and rewritten
+    cache = Cache(folder, Config())
+    assert lint(notebooks, cache) == cold and cache.hits == 4
+
+
+def test_entry_with_wrong_row_shape_is_a_miss(notebooks, tmp_path):
+    folder = str(tmp_path / "cache")
+    cold = lint(notebooks, Cache(folder, Config()))
+    for r, _, fs in os.walk(folder):
+        for n in fs:
+            if n.endswith(".json"):
+                p = os.path.join(r, n)
+                with open(p, encoding="utf-8") as fh:
+                    entry = json.load(fh)
+                entry["findings"] = [row[:3] for row in entry["findings"]] or [["x"]]
+                with open(p, "w", encoding="utf-8") as fh:
+                    json.dump(entry, fh)
+    cache = Cache(folder, Config())
+    assert lint(notebooks, cache) == cold
+    assert cache.hits == 1  # only the unreadable file's entry (no findings to break) still holds
+
+
+def test_cli_cache_flags_and_clean(notebooks, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["lint", notebooks, "--format", "json"]) == 2
+    first = capsys.readouterr().out
+    default = tmp_path / CACHE_DIR_NAME  # no pyproject with [tool.nbguard]: the current folder
+    assert default.is_dir() and (default / "CACHEDIR.TAG").exists()
+    assert main(["lint", notebooks, "--format", "json"]) == 2
+    assert capsys.readouterr().out == first
+    other = tmp_path / "elsewhere"
+    assert main(["lint", notebooks, "--format", "json", "--cache-dir", str(other)]) == 2
+    assert capsys.readouterr().out == first and other.is_dir()
+    nocache = tmp_path / "nocache-run"
+    nocache.mkdir()
+    monkeypatch.chdir(nocache)
+    assert main(["lint", notebooks, "--format", "json", "--no-cache"]) == 2
+    assert capsys.readouterr().out == first and os.listdir(nocache) == []
+    monkeypatch.chdir(tmp_path)
+    assert main(["clean"]) == 0 and not default.exists()
+    assert main(["clean", "--cache-dir", str(other)]) == 0 and not other.exists()
+    assert main(["clean"]) == 0  # nothing to remove is fine
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "keep.txt").write_text("x")
+    assert main(["clean", "--cache-dir", str(precious)]) == 2 and (precious / "keep.txt").exists()
+
+
+def test_cache_goes_next_to_the_config_file(tmp_path, notebooks, monkeypatch, capsys):
+    proj = tmp_path / "proj"
+    (proj / "sub").mkdir(parents=True)
+    (proj / "pyproject.toml").write_text("[tool.nbguard]\nselect = ['ALL']\n", encoding="utf-8")
+    write_nb(proj / "sub" / "x.ipynb", nb("import pickle", "pickle.loads(b)"))
+    monkeypatch.chdir(proj / "sub")
+    assert main(["lint", "x.ipynb"]) == 1
+    capsys.readouterr()
+    assert (proj / CACHE_DIR_NAME).is_dir() and not (proj / "sub" / CACHE_DIR_NAME).exists()
+
+
+def test_warm_cli_run_does_not_import_the_engine(notebooks, tmp_path):
+    folder = str(tmp_path / "cache")
+    probe = (
+        "import sys, io, contextlib\n"
+        "from nbguard.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    rc = main(['lint', {notebooks!r}, '--cache-dir', {folder!r}, '--format', 'json'])\n"
+        "heavy = [m for m in ('nbguard.engine', 'nbguard.analysis', 'nbguard.rules._tokens', 'detect_secrets', "
+        "'IPython') if m in sys.modules]\n"
+        "print(rc, ','.join(heavy) or '-')\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    cold, warm = (r.stdout.split() for r in runs)
+    assert cold[0] == warm[0] == "2"
+    assert "nbguard.engine" in cold[1]
+    assert warm[1] == "-"
+
+
+def test_clean_refuses_a_folder_that_is_not_a_cache(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    with pytest.raises(OSError):
+        clean(str(d))
+    assert d.exists()
+    assert clean(str(tmp_path / "missing")) is False

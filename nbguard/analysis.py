@@ -129,6 +129,49 @@ class Scope:
         elif isinstance(target, ast.Starred):
             self.bind_assign(target.value, None, line)
 
+    def bind_loop(self, target: ast.expr, iterable: ast.expr, line: int) -> None:
+        """``for u in URLS:`` with a known list of strings: ``u`` is their common prefix (partial),
+        or the one value when they are all equal. ``enumerate(URLS)`` and ``D.items()`` /
+        ``D.values()`` of a known dict too. Anything else leaves the loop variable unknown."""
+        names = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+        for n in names:
+            self._names.pop(n, None)
+        items, name_node = None, None
+        if isinstance(target, ast.Name):
+            name_node = target
+            v = self._eval(iterable, 0)
+            if v is not UNKNOWN and not v.partial:
+                if isinstance(v.value, (list, tuple)):
+                    items = list(v.value), v.origin
+                elif isinstance(v.value, dict):  # iterating a dict gives its keys
+                    items = list(v.value), v.origin
+        elif isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[1], ast.Name) \
+                and isinstance(iterable, ast.Call) and not iterable.keywords:
+            name_node = target.elts[1]
+            f = iterable.func
+            if self.qualname(f) == "enumerate" and len(iterable.args) == 1:
+                v = self._eval(iterable.args[0], 0)
+                if v is not UNKNOWN and not v.partial and isinstance(v.value, (list, tuple)):
+                    items = list(v.value), v.origin
+            elif isinstance(f, ast.Attribute) and f.attr == "items" and not iterable.args:
+                v = self._eval(f.value, 0)
+                if v is not UNKNOWN and not v.partial and isinstance(v.value, dict):
+                    vals = [e.value for e in v.value.values() if isinstance(e, DictEntry)]
+                    if all(x is not None and not x.partial for x in vals):
+                        items = [x.value for x in vals], v.origin
+        if items is None or name_node is None:
+            return
+        values, origin = items
+        if not values or not all(isinstance(x, str) for x in values):
+            return
+        import os.path
+
+        if all(x == values[0] for x in values):
+            value = Value(values[0], origin)
+        else:
+            value = Value(os.path.commonprefix(values), origin, partial=True)
+        self._names[name_node.id] = _Binding(None, None, self.cell, line, value)
+
     def bind_class(self, node: ast.ClassDef) -> None:
         """A class used as a settings namespace (``class CFG: model_name = "..."``): its
         body's constant assignments become attributes that ``CFG.model_name`` (and

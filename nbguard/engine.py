@@ -111,6 +111,7 @@ class CellContext:
 
     @property
     def notebook(self) -> Notebook:
+        self.run.note_read("notebook")
         return self.run.nb
 
     @property
@@ -158,6 +159,7 @@ class CellContext:
     def source_context(self, cell: int) -> "CellContext | None":
         """The source context of an earlier code cell, to report where a value was defined
         (``KEY = "..."`` in cell 1, found through its use in cell 3). None if not seen yet."""
+        self.run.note_read(f"cell:{cell}")
         return self.run.source_contexts.get(cell)
 
 
@@ -287,22 +289,34 @@ class NotebookRun:
 
     # -- walking ---------------------------------------------------------------
     def run(self) -> list[RawFinding]:
-        rules = self.rules
         for cell in self.nb.cells:
-            self.scope.cell = cell.index
-            if cell.cell_type == "code":
-                self._code_cell(cell)
-            elif cell.cell_type in ("markdown", "raw"):
-                self._texts(cell, [Text(cell.cell_type, cell.source, cell.json_path, cell.source_is_list)],
-                            "source", None, cell.cell_type)
-            if self.config.outputs:
-                for out in cell.outputs:
-                    self._texts(cell, out.texts, "output", out.index, "output")
-            if rules.text.get("metadata"):
-                self._texts(cell, cell.metadata_texts, "metadata", None, "metadata")
-        if rules.text.get("metadata"):
-            self._texts(None, self.nb.metadata_texts, "metadata", None, "metadata")
+            self._cell(cell)
+        self._notebook_texts()
         return self.raw
+
+    def _cell(self, cell: Cell) -> None:
+        """Everything the rules see of one cell (the unit nbguard.incremental reuses)."""
+        self.scope.cell = cell.index
+        if cell.cell_type == "code":
+            self._code_cell(cell)
+        elif cell.cell_type in ("markdown", "raw"):
+            self._texts(cell, [Text(cell.cell_type, cell.source, cell.json_path, cell.source_is_list)],
+                        "source", None, cell.cell_type)
+        if self.config.outputs:
+            for out in cell.outputs:
+                self._texts(cell, out.texts, "output", out.index, "output")
+        if self.rules.text.get("metadata"):
+            self._texts(cell, cell.metadata_texts, "metadata", None, "metadata")
+
+    def _notebook_texts(self) -> None:
+        if self.rules.text.get("metadata"):
+            self._texts(None, self.nb.metadata_texts, "metadata", None, "metadata")
+
+    def _view(self, kind: str, text: str, label: str, source: Text | None) -> TextView:
+        return TextView(kind, text, label, source)
+
+    def note_read(self, what: str) -> None:
+        """A rule looked beyond its cell ("notebook", or "cell:N" for a source context)."""
 
     def _texts(self, cell: Cell | None, texts: list[Text], where: str, output: int | None, kind: str) -> None:
         text_rules = self.rules.text.get(kind)
@@ -315,13 +329,13 @@ class NotebookRun:
             run = texts_for(kind, t.text)
             if not run:
                 continue
-            ctx = CellContext(self, cell, TextView(kind, t.text, t.label, t), where, output)
+            ctx = CellContext(self, cell, self._view(kind, t.text, t.label, t), where, output)
             for r in run:
                 r.check_text(ctx.view, ctx)
 
     def _code_cell(self, cell: Cell) -> None:
         code = self.analyse(cell.source, self.nb.language)
-        view = TextView("code", cell.source, "", Text("code", cell.source, cell.json_path, cell.source_is_list))
+        view = self._view("code", cell.source, "", Text("code", cell.source, cell.json_path, cell.source_is_list))
         ctx = CellContext(self, cell, view)
         ctx.code = code
         self.source_contexts[cell.index] = ctx
@@ -336,13 +350,14 @@ class NotebookRun:
         if code.tree is not None:
             self._walk_body(code.tree.body, ctx, top=True)
 
-    def _walk_body(self, body: list[ast.stmt], ctx: CellContext, top: bool) -> None:
+    def _walk_body(self, body: list[ast.stmt], ctx: CellContext, top: bool, visit: bool = True) -> None:
+        """Visit and bind ``body`` in order. ``visit=False``: bind only (a reused cell's scope effects)."""
         for stmt in body:
             if top and isinstance(stmt, (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For, ast.While)):
                 # visit the header, then the body statement by statement so bindings flow in order
-                for r in self.rules.node.get(type(stmt), ()):
+                for r in self.rules.node.get(type(stmt), ()) if visit else ():
                     r.check_node(stmt, ctx)  # the statement itself (its parts are visited below)
-                for field_name, value in ast.iter_fields(stmt):
+                for field_name, value in ast.iter_fields(stmt) if visit else ():
                     if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
                         continue
                     if isinstance(value, list):
@@ -355,13 +370,16 @@ class NotebookRun:
                     for item in stmt.items:
                         if item.optional_vars is not None:
                             self.scope.bind_assign(item.optional_vars, item.context_expr, stmt.lineno)
+                if isinstance(stmt, ast.For):  # `for url in URLS:` -- the URLs' common prefix
+                    self.scope.bind_loop(stmt.target, stmt.iter, stmt.lineno)
                 for sub in (getattr(stmt, "body", []), getattr(stmt, "orelse", []),
                             getattr(stmt, "finalbody", [])):
-                    self._walk_body(sub, ctx, top)
+                    self._walk_body(sub, ctx, top, visit)
                 for h in getattr(stmt, "handlers", []):
-                    self._walk_body(h.body, ctx, top)
+                    self._walk_body(h.body, ctx, top, visit)
                 continue
-            self._visit(stmt, ctx)
+            if visit:
+                self._visit(stmt, ctx)
             if top:
                 self._bind(stmt)
 
@@ -604,5 +622,9 @@ def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None, *, reuse_
     LRU keyed by its source (the editor path: relinting after one cell changed re-parses
     only that cell; the notebook-wide walk still runs over every cell, in order)."""
     ruleset = ruleset or RuleSet.for_config(config)
-    run = NotebookRun(nb, config, ruleset, reuse_cells)
+    if reuse_cells:
+        from .incremental import run_incremental
+
+        return finalize(nb, run_incremental(nb, config, ruleset), config)
+    run = NotebookRun(nb, config, ruleset)
     return finalize(nb, run.run(), config)

@@ -130,7 +130,8 @@ def credentials_sent(call: CallSite, url_text: str = "") -> str | None:
 
 
 _URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.\-]*://[^/@\s:]+:[^/@\s]*@"
-                              r"|[?&](?:api_?key|apikey|key|token|access_token|auth|password|sig|secret)=", re.IGNORECASE)
+                              r"|[?&](?:api_?key|apikey|key|token|access_token|auth|password|sig|secret|appid|app_?key"
+                              r"|access_?key|subscription-?key)=", re.IGNORECASE)
 
 
 def url_has_credentials(url: str) -> bool:

@@ -349,12 +349,49 @@ def _nanp_ok(d: str) -> bool:
     return not (area[0] in "01" or exch[0] in "01" or area[1:] == "11" or exch[1:] == "11")
 
 
+# National formats with a trunk 0 (UK "020 7946 0321", FR "06 12 34 56 78", DE "030 1234 5678")
+# look like any grouped digits, so they count only right after a word that says "phone".
+_NATIONAL = re.compile(r"(?<![\w.+\-/:=#])0\d{1,4}(?:[ \-]\d{2,4}){2,4}(?![\w\-]|[.:/]\d)")
+_PHONE_WORD = re.compile(r"(?:phone|tel|telephone|mobile|cell|call(?:\s+(?:back|me|us))?(?:\s+(?:on|at))?|fax|whatsapp"
+                         r"|contact|ring|sms|text\s+(?:me|us))\.?\s*(?:no\.?|number|nr\.?|#)?\s*[:=]?\s*$", re.I)
+# Numbers set aside for fiction and examples: Ofcom's drama ranges.
+_NATIONAL_SAMPLES = re.compile(r"^(?:0207946|0117496|01214960|01314960|01154960|01614960|07700900)")
+
+
+# A row that names an organisation before its number lists a business line, not a person's
+# (OpenStreetMap amenities, Places API results, supplier tables).
+_ORGANISATION = re.compile(
+    r"\b(?:hospital|clinic|pharmacy|hotel|restaurant|caf[eé]|school|university|college|bank|museum|library"
+    r"|airport|police|embassy|consulate|ministry|council|inc|ltd|llc|gmbh|plc|corp(?:oration)?|company)\b\.?", re.I)
+
+
+def _business_line(text: str, pos: int) -> bool:
+    line_start = text.rfind("\n", 0, pos) + 1
+    return bool(_ORGANISATION.search(text, line_start, pos))
+
+
 def find_phones(text: str) -> list[PiiMatch]:
     """Phone numbers in strict formats only: ``+<country> ...`` with separators (8-15 digits) or
-    unseparated E.164, and North-American ``(415) 555-2671`` / ``415-555-2671`` / ``415.555.2671``
-    with valid area and exchange codes (the fictional 555-01xx are ``sample``). Bare digit runs
-    (ids, counts) are never phone numbers here."""
+    unseparated E.164, North-American ``(415) 555-2671`` / ``415-555-2671`` / ``415.555.2671``
+    with valid area and exchange codes (the fictional 555-01xx are ``sample``), and national
+    numbers with a trunk 0 (``020 7946 0321``, ``06 12 34 56 78``) only right after a word such
+    as "phone", "tel" or "call back on". Bare digit runs (ids, counts) are never phone numbers here,
+    and a number after an organisation's name on its line ("Civil Hospital ... +92 71 9310 056")
+    is a business line."""
+    out = [m for m in _find_phones(text) if not _business_line(text, m.start)]
+    return out
+
+
+def _find_phones(text: str) -> list[PiiMatch]:
     out = []
+    for m in _NATIONAL.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if not 10 <= len(digits) <= 12:
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if not _PHONE_WORD.search(text[max(line_start, m.start() - 40):m.start()]):
+            continue
+        out.append(PiiMatch(m.start(), m.end(), digits, bool(_NATIONAL_SAMPLES.match(digits))))
     for m in _PHONE.finditer(text):
         raw = m.group()
         digits = re.sub(r"\D", "", raw)

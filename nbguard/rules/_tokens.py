@@ -95,6 +95,9 @@ _OWN: list[TokenPattern] = [
     TokenPattern("Weights & Biases API key", re.compile(
         r"(?:wandb\s+login(?:\s+--\S+)*\s+|WANDB_API_KEY\s*[=:]\s*[\"']?)(?P<s>[0-9a-f]{40}|local-[0-9a-f]{40})"
         + E), ("wandb", "WANDB_API_KEY"), "nbguard", group="s"),
+    TokenPattern("Discord webhook URL", re.compile(
+        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/(?P<s>[A-Za-z0-9_\-]{60,80})" + E),
+        ("discord",), "nbguard", group="s"),
     TokenPattern("Azure storage connection string", re.compile(r"AccountKey=(?P<s>[A-Za-z0-9+/=]{86,88})"),
                  ("AccountKey=",), "nbguard", group="s"),
     # Kaggle keys are 32 hex characters with no prefix: recognisable only by where they sit,

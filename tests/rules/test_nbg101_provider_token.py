@@ -78,3 +78,10 @@ def test_kaggle_key_in_output(text):
 ])
 def test_not_a_provider_token_by_shape(source):
     assert lint(nb(source), "NBG101").findings == []
+
+
+def test_discord_webhook_url():
+    hook = "https://discord.com/api/webhooks/1234567890123456789/" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789" + "AbCdEfGhIjKlMnOpQrStUvWxYz01"
+    found = lint(nb(f'WEBHOOK = "{hook}"'), "NBG101").findings
+    assert [f.message for f in found] == ["Discord webhook URL in code"]
+    assert lint(nb('WEBHOOK = "https://discord.com/api/webhooks/<id>/<token>"'), "NBG101").findings == []

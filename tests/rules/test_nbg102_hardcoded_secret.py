@@ -140,3 +140,11 @@ def test_positional_and_connector_credentials(source, line):
 ])
 def test_positional_and_connector_look_alikes(source):
     assert found(nb(source)) == []
+
+
+@pytest.mark.parametrize("kw", ["basic_auth", "http_auth"])
+def test_search_client_auth_tuple(kw):
+    src = f'from elasticsearch import Elasticsearch\nes = Elasticsearch("https://es.corp.com:9200", {kw}=("elastic", "{PW}"))'
+    assert found(nb(src)) == [(0, 2, "high")]
+    src = f'from elasticsearch import Elasticsearch\nes = Elasticsearch("https://es.corp.com:9200", {kw}=("elastic", os.environ["ES_PW"]))'
+    assert found(nb(src)) == []

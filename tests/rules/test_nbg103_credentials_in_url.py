@@ -96,3 +96,16 @@ def test_dollar_inside_a_password(source):
 ])
 def test_shell_variables_in_a_password_are_templated(source):
     assert lint(nb(source), "NBG103").findings == []
+
+
+@pytest.mark.parametrize("source", [
+    'r = requests.get("https://api.openweathermap.org/data/2.5/weather?q=London&appid=3f9a1c0d5e7b2a4f6c8d0e1f3a5b7c9d")',
+    'r = requests.get("http://api.ipstack.com/134.201.250.155?access_key=a8f3K2j9d8s7F6g5h4j3q9")',
+    'r = requests.get("https://westeurope.api.cognitive.microsoft.com/vision?subscription-key=b12853ef86dcfaea21818b904ce60874")',
+])
+def test_api_keys_in_other_query_parameters(source):
+    assert [(f.cell, f.line) for f in lint(nb(source), "NBG103").findings] == [(0, 1)]
+
+
+def test_appid_placeholder_is_not_a_credential():
+    assert lint(nb('url = "https://api.openweathermap.org/data/2.5/weather?q=London&appid={API_KEY}"'), "NBG103").findings == []

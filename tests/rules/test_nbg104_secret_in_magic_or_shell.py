@@ -76,3 +76,33 @@ def test_value_masked():
     (f,) = report.findings
     assert (f.line, f.column) == (1, 20)
     assert WANDB not in report.to_json() and WANDB not in report.to_text()
+
+
+@pytest.mark.parametrize("source, line", [
+    (f"!dvc remote modify --local storage secret_access_key {KEY}", 1),
+    (f"%%bash\ndvc remote add -d storage azure://c/path\ndvc remote modify storage account_key {KEY}", 3),
+    (f"!dvc remote modify -l myremote password {PW}", 1),
+])
+def test_dvc_remote_credentials(source, line):
+    assert found(nb(source)) == [(0, line)]
+
+
+@pytest.mark.parametrize("source", [
+    "!dvc remote modify storage endpointurl https://s3.eu-central-1.amazonaws.com",
+    "!dvc remote modify --local storage secret_access_key $AWS_SECRET_ACCESS_KEY",
+    "!dvc remote modify storage credentialpath ~/.aws/credentials",
+])
+def test_dvc_remote_settings_that_are_not_credentials(source):
+    assert found(nb(source)) == []
+
+
+@pytest.mark.parametrize("source", [
+    "!ngrok authtoken 2Xy8BUSZGi6HWGK10Zb0RLZ5TR9SPof_bciOx9gy1CJdObO",
+    "!ngrok config add-authtoken 2Xy8BUSZGi6HWGK10Zb0RLZ5TR9SPof_bciOx9gy1CJdObO",
+])
+def test_ngrok_authtoken(source):
+    assert found(nb(source)) == [(0, 1)]
+
+
+def test_ngrok_authtoken_from_the_environment():
+    assert found(nb("!ngrok config add-authtoken $NGROK_AUTHTOKEN")) == []

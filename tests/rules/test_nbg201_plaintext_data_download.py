@@ -142,3 +142,42 @@ def test_more_readers_and_containers(source):
 ])
 def test_more_readers_not_reported(source):
     assert fired(source) == []
+
+
+@pytest.mark.parametrize("cells", [
+    ("URLS = ['http://data.example-corp.io/a.csv', 'http://data.example-corp.io/b.csv']",
+     PD + "for u in URLS:\n    frames.append(pd.read_csv(u))"),
+    ("URLS = ('http://a.example-corp.io/x.csv', 'http://b.example-corp.io/y.csv')",
+     PD + "for i, u in enumerate(URLS):\n    df = pd.read_csv(u)"),
+    ("SOURCES = {'train': 'http://data.example-corp.io/t.csv', 'test': 'http://data.example-corp.io/v.csv'}",
+     PD + "for split, url in SOURCES.items():\n    df = pd.read_csv(url)"),
+])
+def test_loop_over_a_constant_list_of_urls(cells):
+    found = findings(*cells)
+    assert [(f.cell, f.line) for f in found] == [(1, 3)]
+
+
+@pytest.mark.parametrize("cells", [
+    ("URLS = ['https://data.example-corp.io/a.csv', 'https://data.example-corp.io/b.csv']",
+     PD + "for u in URLS:\n    df = pd.read_csv(u)"),
+    # the loop variable shadows an earlier plaintext constant of the same name
+    ("u = 'http://data.example-corp.io/a.csv'\nURLS = ['https://x.example-corp.io/a.csv']",
+     PD + "for u in URLS:\n    df = pd.read_csv(u)"),
+    ("u = 'http://data.example-corp.io/a.csv'", PD + "for u in get_urls():\n    df = pd.read_csv(u)"),
+])
+def test_loop_over_https_or_unknown_urls(cells):
+    assert findings(*cells) == []
+
+
+@pytest.mark.parametrize("source", [
+    "import geopandas as gpd\nrivers = gpd.read_file('http://data.hydrosheds.org/file/HydroRIVERS_v10.zip')",
+    "import rasterio\nsrc = rasterio.open('http://flood-archive.example-geo.org/dem/srtm_51_07.tif')",
+    "import rioxarray\nda = rioxarray.open_rasterio('http://flood-archive.example-geo.org/dem/srtm.tif')",
+])
+def test_geospatial_readers(source):
+    assert fired(source) == [("NBG201", 0, 2)]
+
+
+def test_geospatial_readers_over_https_or_s3():
+    assert fired("import geopandas as gpd\nadmin = gpd.read_file('https://github.com/wmgeolab/geoBoundaries/raw/main/x.geojson')") == []
+    assert fired("import rasterio\nsrc = rasterio.open('s3://copernicus-dem-30m/x.tif')") == []

@@ -248,3 +248,9 @@ def test_wrappers_and_adapters(source):
 ])
 def test_wrappers_and_adapters_not_reported(source):
     assert fired(source) == []
+
+
+def test_loop_over_model_ids():
+    found = fired("CANDIDATES = ['org/small', 'org/large']", TF + "for name in CANDIDATES:\n    m = AutoModel.from_pretrained(name)")
+    assert found == [("NBG301", 1, 3)]
+    assert fired("CANDIDATES = ['./ckpt/a', './ckpt/b']", TF + "for name in CANDIDATES:\n    m = AutoModel.from_pretrained(name)") == []

@@ -97,3 +97,26 @@ def test_settings_dict_is_reported_where_it_is_used():
     found = findings("SETTINGS = dict(verify=False, timeout=20)", "x = 1\n" + RQ + 'r = requests.get("https://api.example-corp.io", **SETTINGS)')
     assert [(f.cell, f.line) for f in found] == [(1, 3)]
     assert found[0].column == len('r = requests.get("https://api.example-corp.io", **') + 1
+
+
+@pytest.mark.parametrize("source, line", [
+    ("ctx = await browser.new_context(ignore_https_errors=True)", 1),
+    ("from playwright.async_api import async_playwright\nb = await p.chromium.launch(args=['--no-sandbox', '--ignore-certificate-errors'])", 2),
+    ("browser = await pyppeteer.launch(ignoreHTTPSErrors=True)", 1),
+    ("from selenium import webdriver\nopts = webdriver.ChromeOptions()\nopts.add_argument('--ignore-certificate-errors')", 3),
+    ("from selenium import webdriver\nopts = webdriver.FirefoxOptions()\nopts.accept_insecure_certs = True", 3),
+])
+def test_headless_browser_accepts_any_certificate(source, line):
+    assert fired(source) == [("NBG401", 0, line)]
+
+
+@pytest.mark.parametrize("source", [
+    "ctx = await browser.new_context(ignore_https_errors=False)",
+    "b = await p.chromium.launch(args=['--no-sandbox', '--headless=new'])",
+    "opts.add_argument('--headless')",
+    # argparse defining an option with that name is not a browser being told to ignore errors
+    "parser.add_argument('--ignore-certificate-errors', action='store_true', help='for testing')",
+    "opts.accept_insecure_certs = False",
+])
+def test_headless_browser_look_alikes(source):
+    assert fired(source) == []

@@ -93,3 +93,23 @@ def test_password_in_url_is_not_shown_in_the_snippet():
     for f in report.findings:
         assert "hunter2pw" not in f.snippet + f.message and "tok98765" not in f.snippet + f.message
     assert "hunter2pw" not in report.to_json() and "tok98765" not in report.to_text()
+
+
+@pytest.mark.parametrize("source", [
+    'from elasticsearch import Elasticsearch\nes = Elasticsearch("http://es.corp-data.com:9200", basic_auth=("elastic", pw))',
+    'from elasticsearch import Elasticsearch\nes = Elasticsearch(["http://es.corp-data.com:9200"], api_key=key)',
+    'from opensearchpy import OpenSearch\nos_ = OpenSearch(hosts=["http://search.corp-data.com:9200"], http_auth=(u, p))',
+    'from qdrant_client import QdrantClient\nq = QdrantClient(url="http://qdrant.corp-data.com:6333", api_key=key)',
+])
+def test_search_and_vector_stores_with_credentials_over_http(source):
+    assert fired(source) == [("NBG403", 0, 2)]
+
+
+@pytest.mark.parametrize("source", [
+    'from elasticsearch import Elasticsearch\nes = Elasticsearch("https://es.corp-data.com:9200", basic_auth=("elastic", pw))',
+    'from elasticsearch import Elasticsearch\nes = Elasticsearch("http://localhost:9200", basic_auth=("elastic", pw))',
+    'from elasticsearch import Elasticsearch\nes = Elasticsearch("http://es.corp-data.com:9200")',  # no credentials
+    'from qdrant_client import QdrantClient\nq = QdrantClient(":memory:")',
+])
+def test_search_and_vector_stores_not_reported(source):
+    assert fired(source) == []

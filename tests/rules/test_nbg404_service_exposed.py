@@ -75,3 +75,34 @@ def test_localtunnel_through_npx_options(source):
 
 def test_npx_of_another_package_is_silent():
     assert fired("!npx --yes prettier --write notebook.md") == []
+
+
+@pytest.mark.parametrize("source", [
+    "from azureml.core.webservice import AciWebservice\ncfg = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=1)",
+    "from azureml.core.webservice import AciWebservice\ncfg = AciWebservice.deploy_configuration(cpu_cores=1, auth_enabled=False)",
+])
+def test_azureml_container_instance_without_auth(source):
+    assert fired(source) == [("NBG404", 0, 2)]
+
+
+@pytest.mark.parametrize("source", [
+    "from azureml.core.webservice import AciWebservice\ncfg = AciWebservice.deploy_configuration(cpu_cores=1, auth_enabled=True)",
+    "from azureml.core.webservice import AciWebservice\ncfg = AciWebservice.deploy_configuration(token_auth_enabled=True)",
+    "from azureml.core.webservice import AksWebservice\ncfg = AksWebservice.deploy_configuration(cpu_cores=1)",  # AKS: auth on by default
+    "from azureml.core.webservice import AciWebservice\ncfg = AciWebservice.deploy_configuration(**ACI_SETTINGS)",
+])
+def test_azureml_deployments_with_auth(source):
+    assert fired(source) == []
+
+
+@pytest.mark.parametrize("source", [
+    "!ngrok authtoken $NGROK_TOKEN",
+    "!ngrok config add-authtoken $NGROK_TOKEN",
+    "!ngrok version",
+])
+def test_ngrok_commands_that_open_no_tunnel(source):
+    assert fired(source) == []
+
+
+def test_ngrok_tunnel_after_a_global_option():
+    assert fired("!ngrok --log stdout http 8501 &") == [("NBG404", 0, 1)]

@@ -77,3 +77,23 @@ def test_downloaded_file_is_not_lowered():
 ])
 def test_not_unpickling(source):
     assert found(source) == []
+
+
+@pytest.mark.parametrize("source", [
+    "import mlflow\nclf = mlflow.sklearn.load_model('models:/churn/Production')",
+    "import mlflow.pytorch\nnet = mlflow.pytorch.load_model(f'runs:/{run_id}/model')",
+    "from fastai.learner import load_learner\nlearn = load_learner('export.pkl')",
+    "from fastai.vision.all import *\nlearn = load_learner('export.pkl')",  # star import, as fastai tutorials do
+])
+def test_model_loaders_that_unpickle(source):
+    assert [(r, c, ln) for r, c, ln, _ in found(source)] == [("NBG501", 0, 2)]
+
+
+@pytest.mark.parametrize("source", [
+    "import mlflow\nbooster = mlflow.xgboost.load_model('models:/churn/Production')",
+    "import mlflow\nm = mlflow.pyfunc.load_model(uri)",  # the flavour decides; not assumed to be pickle
+    "from fastai.vision.all import *\nlearn = vision_learner(dls, resnet34)",
+    "from mymodule import *\nlearn = load_learner('export.pkl')",
+])
+def test_model_loaders_that_do_not_unpickle(source):
+    assert found(source) == []

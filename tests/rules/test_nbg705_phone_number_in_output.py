@@ -49,3 +49,35 @@ def test_source_is_not_output():
 
 def test_toll_free_business_numbers_are_not_personal():
     assert found(stream("Call us at 877.426.0525 or (800) 642-7676\n")) == []
+
+
+@pytest.mark.parametrize("text, line", [
+    ("Customer says card was charged twice; call back on 020 8123 4567\n", 1),
+    ("name: Claire Martin\nmobile: 06 12 34 56 78\n", 2),
+    ("Tel. 030 1234 5678 (Zentrale)\n", 1),
+])
+def test_national_number_after_a_phone_word(text, line):
+    assert found(stream(text)) == [(0, "output", 0, line, "low")]
+
+
+@pytest.mark.parametrize("text", [
+    "job 0100 7731 2231 finished\n",  # grouped digits with no phone word before them
+    "Build 2024.03.04-1740 failed on runner 10.42.17.203, job 555-0100-7731\n",
+    "call back on 020 7946 0321\n",  # Ofcom's drama range, outside a table
+    "contact 0 1 2\n",  # too few digits
+])
+def test_national_look_alikes(text):
+    assert found(stream(text)) == []
+
+
+def test_business_lines_after_an_organisation_name():
+    text = ("                              name             phone\n"
+            "0  Civil Hospital Sukkur      +92 71 9310 056\n"
+            "1  Northwind Traders Ltd      (415) 867-5309\n")
+    assert found(stream(text)) == []
+
+
+def test_person_rows_next_to_business_rows_are_still_found():
+    text = ("0  Civil Hospital Sukkur      +92 71 9310 056\n"
+            "1  Maria Gonzalez             (415) 867-5309\n")
+    assert [f[3] for f in found(stream(text))] == [2]

@@ -10,8 +10,12 @@ class PhoneNumberInOutput(Rule):
     Finds phone numbers saved in cell outputs, in strict formats only: international
     numbers written with a `+` country code (`+44 20 7946 0958`, `+14155552671`) and
     North-American numbers written `(415) 555-2671`, `415-555-2671` or `415.555.2671`
-    with valid area and exchange codes. Toll-free numbers (a business, not a person)
-    are skipped, and the fictional `555-01xx` count only in a table. Bare digit runs,
+    with valid area and exchange codes, and national numbers with a trunk `0`
+    (`020 7946 0321`, `06 12 34 56 78`) only right after a word that says what they
+    are ("phone", "tel", "mobile", "call back on"...). Business lines are skipped:
+    toll-free numbers, and numbers after an organisation's name on the same line
+    (`Civil Hospital Sukkur  +92 71 9310 056`, `Acme Ltd`, `Hotel ...`), and fictional ranges (`555-01xx`, Ofcom's drama numbers)
+    count only in a table. Bare digit runs,
     which in logs are ids, counts and timestamps, are never taken for phone numbers.
     Each output line with matches is one finding.
 

@@ -38,6 +38,15 @@ _ENDPOINT_ENV = {
     "MLFLOW_REGISTRY_URI": ("MLflow", Severity.MEDIUM),
 }
 _MLFLOW = ("mlflow.set_tracking_uri", "mlflow.set_registry_uri", "mlflow.tracking.set_tracking_uri")
+# Search and vector-database clients: (keyword, position) of the server URL(s), and the
+# keywords that carry a credential.
+_STORE_CLIENTS = {
+    "elasticsearch.Elasticsearch": ("hosts", 0), "elasticsearch.AsyncElasticsearch": ("hosts", 0),
+    "opensearchpy.OpenSearch": ("hosts", 0), "opensearchpy.AsyncOpenSearch": ("hosts", 0),
+    "qdrant_client.QdrantClient": ("url", None), "pymilvus.MilvusClient": ("uri", 0),
+    "weaviate.Client": ("url", 0),
+}
+_STORE_CREDENTIALS = ("basic_auth", "http_auth", "api_key", "token", "password", "auth_client_secret")
 _ANONYMOUS = ("", "anonymous", "ftp")
 
 
@@ -50,7 +59,9 @@ class PlaintextCredentialsSent(Rule):
       query or `user:password@` in the URL (high), or with `data=`/`json=`/`files=`
       or as a POST/PUT/PATCH (medium);
     - SDKs pointed at a plaintext server: `OpenAI(base_url="http://...")` and other
-      keyed clients (high), `mlflow.set_tracking_uri("http://...")` (medium), and the
+      keyed clients (high), search and vector stores given credentials
+      (`Elasticsearch("http://...", basic_auth=...)`, OpenSearch, Qdrant, Milvus, Weaviate),
+      `mlflow.set_tracking_uri("http://...")` (medium), and the
       `WANDB_BASE_URL`, `HF_ENDPOINT`, `OPENAI_BASE_URL`, `MLFLOW_TRACKING_URI`
       environment variables;
     - legacy cleartext protocols: `ftplib.FTP` logins, `telnetlib.Telnet`,
@@ -122,6 +133,9 @@ class PlaintextCredentialsSent(Rule):
         if q in _MLFLOW:
             self._endpoint(call, ctx, call.arg("uri", 0), "MLflow", Severity.MEDIUM)
             return
+        if q in _STORE_CLIENTS:
+            self._store(call, ctx, *_STORE_CLIENTS[q])
+            return
         if q == "wandb.login":
             self._endpoint(call, ctx, call.arg("host", None), "Weights & Biases", Severity.HIGH)
             return
@@ -181,6 +195,19 @@ class PlaintextCredentialsSent(Rule):
                         else "sends the API key")
         ctx.report_node(self, anchor(call, node), f"{who} {what} over plaintext http:// to {info.where}"
                                                   f"{info.source()}", severity=sev)
+
+    def _store(self, call, ctx, kw: str, pos: int | None) -> None:
+        """``Elasticsearch("http://es.corp:9200", basic_auth=(...))``: credentials to a plaintext server."""
+        creds = next((k for k in _STORE_CREDENTIALS if call.arg(k, None) is not None), None)
+        url_node = call.arg(kw, pos)
+        if creds is None or url_node is None:
+            return
+        for _, info in urls_in(url_node, call.scope):
+            if info.scheme == "http" and info.plaintext and info.host_known:
+                ctx.report_node(self, anchor(call, url_node),
+                                f"{callee(call)} sends credentials ({creds}=) over plaintext http:// to "
+                                f"{info.where}{info.source()}")
+                return
 
     def _ftp(self, call, ctx) -> None:
         if call.attr == "login":

@@ -40,6 +40,14 @@ def _is_all(value) -> bool:
     return isinstance(value, str) and _host_part(value) in _ALL_INTERFACES
 
 
+def _ngrok_tunnel(texts: list[str]) -> bool:
+    """``ngrok http 8000`` opens a tunnel; ``ngrok authtoken ...`` / ``ngrok config ...`` do not."""
+    first = next((t for t in texts if not t.startswith("-")), "")
+    if first in ("authtoken", "config", "update", "version", "help", "diagnose", "service", "api", "completion"):
+        return False
+    return any(t in ("http", "tcp", "tls", "start", "tunnel") for t in texts[:6])
+
+
 def _npx_package(texts: list[str]) -> str:
     """The package ``npx [--yes] [-p pkg] <package> ...`` runs (``npm exec`` too)."""
     i = 1 if texts[:1] == ["exec"] else 0
@@ -176,7 +184,7 @@ class ServiceExposed(Rule):
             texts = [w.text for w in rest]
             if prog.startswith("jupyter"):
                 self._jupyter(prog, rest, span, ctx)
-            elif prog == "ngrok" or prog in ("lt", "localtunnel") or (prog in ("npx", "npm") and _npx_package(texts) in (
+            elif (prog == "ngrok" and _ngrok_tunnel(texts)) or prog in ("lt", "localtunnel") or (prog in ("npx", "npm") and _npx_package(texts) in (
                     "localtunnel", "lt")) or (prog == "cloudflared" and "tunnel" in texts):
                 ctx.report(self, span(inv.word, rest[-1] if rest else None),
                            f"{prog if prog not in ('npx', 'npm') else 'localtunnel'} publishes a local port on a "

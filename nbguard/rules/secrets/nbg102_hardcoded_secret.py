@@ -219,8 +219,9 @@ class HardcodedSecret(Rule):
             if kw.arg == "storage_options":
                 self._storage_options(call, ctx)
                 continue
-            if kw.arg == "auth" and isinstance(kw.value, (ast.Tuple, ast.List)) and len(kw.value.elts) == 2:
-                self._check("password", kw.value.elts[1], f"as the password in auth= of {callee}", ctx, sdk)
+            if kw.arg in ("auth", "basic_auth", "http_auth") and isinstance(kw.value, (ast.Tuple, ast.List)) \
+                    and len(kw.value.elts) == 2:
+                self._check("password", kw.value.elts[1], f"as the password in {kw.arg}= of {callee}", ctx, sdk)
                 continue
             if token_words and kw.arg == "token":
                 continue

@@ -14,7 +14,8 @@ _USERINFO = re.compile(
 # ?api_key=...&token=...
 _QUERY = re.compile(
     r"[?&](?P<key>api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|private[_\-]?token|token|client[_\-]?secret"
-    r"|password|passwd|key|sig|X-Amz-Security-Token)=(?P<v>[^&\s'\"#<>\\)]+)", re.I)
+    r"|password|passwd|key|sig|X-Amz-Security-Token|appid|app[_\-]?key|access[_\-]?key|subscription[_\-]?key)"
+    r"=(?P<v>[^&\s'\"#<>\\)]+)", re.I)
 _ANCHORS = ("://", "?", "&")
 _NO_USER_SCHEMES = ("ssh", "git", "git+ssh", "ssh+git", "sftp", "scp", "mailto", "xmpp", "sip")
 # libpq / ODBC / ADO.NET keyword connection strings: "host=db user=etl password=..." / "Server=..;Pwd=..;"
@@ -35,7 +36,8 @@ class CredentialsInUrl(Rule):
       `redis.from_url`, proxies, `pip --index-url`;
     - a token as the user part, as in `git clone https://<token>@github.com/org/repo`;
     - credentials in a query string: `?api_key=`, `?token=`, `?access_token=`, `?key=`,
-      an Azure SAS `sig=`, `X-Amz-Security-Token=`;
+      `?appid=` / `?app_key=` / `?access_key=` (weather, geo and data APIs),
+      `?subscription-key=` (Azure), an Azure SAS `sig=`, `X-Amz-Security-Token=`;
     - `password=` / `Pwd=` in libpq and ODBC connection strings in code.
 
     Empty (`user:@`), templated (`{pw}`, `${PW}`, `<password>`, `%s`) and placeholder

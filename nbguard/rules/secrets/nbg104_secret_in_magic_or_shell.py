@@ -39,7 +39,9 @@ class SecretInMagicOrShell(Rule):
     - `!export OPENAI_API_KEY=...`, `export` (or `KEY=... cmd`) in `%%bash`;
     - login commands: `huggingface-cli login --token ...`, `hf auth login --token ...`,
       `wandb login <key>`, `kaggle config set -n key -v ...`, `docker login -p ...`,
-      `aws configure set aws_secret_access_key ...`, `echo <token> | gh auth login --with-token`;
+      `aws configure set aws_secret_access_key ...`, `echo <token> | gh auth login --with-token`,
+      `dvc remote modify --local <remote> secret_access_key ...`, `ngrok authtoken ...` /
+      `ngrok config add-authtoken ...`;
     - credential options of any program: `--hub_token ...`, `--api-key=...`, `--password ...`,
       `curl -u user:password`, `curl -H "Authorization: Bearer ..."`;
     - credential files written with `echo`: `echo '{"username":"me","key":"..."}' > ~/.kaggle/kaggle.json`.
@@ -159,6 +161,23 @@ class SecretInMagicOrShell(Rule):
             if not val.expands and credential_value(val.value, secret_name_kind(var.value.split(".")[-1])):
                 s, e = value_span(val, text, 0)
                 yield val, s, e, f"{var.value.split('.')[-1]} set with aws configure"
+        # ngrok authtoken VALUE ; ngrok config add-authtoken VALUE
+        if name == "ngrok" and (values[:1] == ["authtoken"] or values[:2] == ["config", "add-authtoken"]):
+            k = 1 if values[0] == "authtoken" else 2
+            if k < len(args) and not args[k].value.startswith("-") and not args[k].expands \
+                    and credential_value(args[k].value, "secret"):
+                s, e = value_span(args[k], text, 0)
+                yield args[k], s, e, "ngrok authtoken in a shell line"
+        # dvc remote modify [--local] <remote> secret_access_key VALUE (also password, account_key, sas_token...)
+        if name == "dvc" and values[:2] == ["remote", "modify"]:
+            pos = [w for w in args[2:] if not w.value.startswith("-")]
+            if len(pos) >= 3:
+                opt, val = pos[1], pos[2]
+                kind = secret_name_kind(opt.value) or (
+                    "secret" if opt.value in ("connection_string", "sas_token", "account_key") else None)
+                if kind is not None and not val.expands and credential_value(val.value, kind):
+                    s, e = value_span(val, text, 0)
+                    yield val, s, e, f"{opt.value} set with dvc remote modify"
         # --token X, --token=X, --hub_token X, --password X, --api-key X ...
         for k, w in enumerate(args):
             v = w.value

@@ -35,6 +35,8 @@ _READERS: dict[str, tuple[str, int]] = {
     "datasets.load_dataset": ("path", 0),
     "xarray.open_dataset": ("filename_or_obj", 0), "xarray.open_dataarray": ("filename_or_obj", 0),
     "xarray.open_mfdataset": ("paths", 0), "xarray.open_zarr": ("store", 0), "netCDF4.Dataset": ("filename", 0),
+    "geopandas.read_file": ("filename", 0), "geopandas.read_parquet": ("path", 0), "fiona.open": ("fp", 0),
+    "pyogrio.read_dataframe": ("path_or_buffer", 0), "rasterio.open": ("fp", 0), "rioxarray.open_rasterio": ("filename", 0),
 }
 # Spark's DataFrameReader (spark.read.csv(path), spark.read.format("csv").load(path)); in
 # Databricks `spark` is a global nobody imports.
@@ -85,7 +87,8 @@ class PlaintextDataDownload(Rule):
     Readers: pandas, polars, dask and modin `read_*`, Spark's `spark.read.*` /
     `spark.read.format(...).load`, `fsspec.open`, `datasets.load_dataset`
     (`data_files=`), xarray `open_dataset` / `open_mfdataset` / `open_zarr` and
-    `netCDF4.Dataset` (OPeNDAP), Keras `get_file`, `urllib`, `requests`/`httpx` GET
+    `netCDF4.Dataset` (OPeNDAP), geopandas / fiona / pyogrio `read_file`, `rasterio.open`
+    and `rioxarray.open_rasterio`, Keras `get_file`, `urllib`, `requests`/`httpx` GET
     requests, `wget`, `gdown`, `torch.hub` and torchvision downloads, NumPy `loadtxt`,
     and anonymous `ftplib.FTP` sessions. The URL may be a literal or a constant, f-string
     or concatenation from an earlier cell; the message says where it came from.

@@ -98,6 +98,12 @@ class PickleDeserialization(Rule):
     def check_call(self, call, ctx) -> None:
         q = _canon(call.qualname)
         spec = _LOADERS.get(q)
+        if spec is None and q and "." not in q and ctx.scope.star_imports:  # from fastai.vision.all import *
+            for module in ctx.scope.star_imports:
+                if f"{module}.{q}" in _LOADERS:
+                    q = f"{module}.{q}"
+                    spec = _LOADERS[q]
+                    break
         if spec is not None:
             self._check(q, spec, call, ctx)
         observe_call(call, ctx)

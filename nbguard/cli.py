@@ -35,12 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("paths", nargs="*", metavar="PATH", help="notebooks or folders (default: .)")
     lint.add_argument("--format", default="text", choices=["text", "json", "sarif", "github", "junit", "html"])
     lint.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (atomically)")
-    lint.add_argument("--select", action="append", metavar="RULES",
-                      help="rules, code prefixes, names or categories to enable (comma-separated)")
-    lint.add_argument("--ignore", action="append", metavar="RULES", help="rules or categories to disable")
-    lint.add_argument("--min-severity", choices=["low", "medium", "high", "critical"])
-    lint.add_argument("--config", metavar="FILE", help="TOML file with a [tool.nbguard] table")
-    lint.add_argument("--no-outputs", action="store_true", help="do not scan cell outputs")
+    add_rule_options(lint)
     lint.add_argument("--jobs", "-j", type=int, default=0, metavar="N",
                       help="worker processes (default: all cores)")
     lint.add_argument("--color", choices=["auto", "always", "never"], default="auto")
@@ -220,14 +215,20 @@ def cmd_explain(args) -> int:
 # -- adoption in CI: baselines and safe fixes ------------------------------------------------
 
 
-def _add_config_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", metavar="PATH", help="notebooks or folders (default: .)")
+def add_rule_options(p: argparse.ArgumentParser) -> None:
+    """--select/--ignore/--min-severity/--config/--no-outputs, read by :func:`make_config`
+    (shared by ``lint``, ``baseline``, ``fix`` and the ``%nbguard`` magics)."""
     p.add_argument("--select", action="append", metavar="RULES",
                    help="rules, code prefixes, names or categories to enable (comma-separated)")
     p.add_argument("--ignore", action="append", metavar="RULES", help="rules or categories to disable")
     p.add_argument("--min-severity", choices=["low", "medium", "high", "critical"])
     p.add_argument("--config", metavar="FILE", help="TOML file with a [tool.nbguard] table")
     p.add_argument("--no-outputs", action="store_true", help="do not scan cell outputs")
+
+
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="notebooks or folders (default: .)")
+    add_rule_options(p)
 
 
 def _add_ci_commands(sub) -> None:

@@ -78,6 +78,8 @@ class _HelpShown(Exception):
 
 
 def build_parser(cell: bool = False) -> argparse.ArgumentParser:
+    from .cli import add_rule_options
+
     prog = "%%nbguard" if cell else "%nbguard"
     p = _Parser(prog=prog, add_help=True,
                 description="Lint this cell, then run it." if cell else
@@ -85,12 +87,7 @@ def build_parser(cell: bool = False) -> argparse.ArgumentParser:
     if not cell:
         p.add_argument("target", nargs="?", metavar="on|off|PATH",
                        help="'on' or 'off' for pre-run checks, or a notebook to lint (default: this notebook)")
-    p.add_argument("--select", action="append", metavar="RULES",
-                   help="rules, code prefixes, names or categories to enable (comma-separated)")
-    p.add_argument("--ignore", action="append", metavar="RULES", help="rules or categories to disable")
-    p.add_argument("--min-severity", choices=["low", "medium", "high", "critical"])
-    p.add_argument("--config", metavar="FILE", help="TOML file with a [tool.nbguard] table")
-    p.add_argument("--no-outputs", action="store_true", help="do not scan cell outputs")
+    add_rule_options(p)  # the CLI's --select/--ignore/--min-severity/--config/--no-outputs
     if not cell:
         p.add_argument("--block", choices=["low", "medium", "high", "critical"], metavar="SEVERITY",
                        help="with 'on': refuse to run a cell with a finding at or above SEVERITY")

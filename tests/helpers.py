@@ -7,9 +7,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
+from nbguard import cli
 from nbguard.api import lint_notebook
 from nbguard.config import Config
 
@@ -64,6 +70,18 @@ def codes(report) -> list[tuple[str, int, int]]:
     return [(f.rule, f.cell, f.line) for f in report.findings]
 
 
+def pointed_at(notebook: dict, finding) -> str:
+    """The source text a one-line finding points at (its line, from column to end column)."""
+    line = notebook["cells"][finding.cell]["source"].split("\n")[finding.line - 1]
+    return line[finding.column - 1:finding.end_column - 1]
+
+
+def output_findings(select: str, *outputs: dict) -> list[tuple[int, str, int | None, int, str]]:
+    """(cell, where, output, line, severity) of each finding in one code cell holding ``outputs``."""
+    notebook = nb(code("df.head()", outputs=list(outputs)))
+    return [(f.cell, f.where, f.output, f.line, f.severity.label) for f in lint(notebook, select).findings]
+
+
 def rules_fired(notebook_or_source: dict | str, select: str | list[str] = "ALL") -> list[str]:
     n = nb(notebook_or_source) if isinstance(notebook_or_source, str) else notebook_or_source
     return [f.rule for f in lint(n, select).findings]
@@ -74,3 +92,27 @@ def write_nb(path, notebook: dict) -> str:
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(notebook, fh, indent=1)
     return path
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def run(*args, cwd=None):
+    """``nbguard ARGS`` in this process (fast); returns (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    try:
+        if cwd:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = cli.main([str(a) for a in args])
+    finally:
+        os.chdir(old)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def run_process(*args, cwd=None):
+    """``nbguard ARGS`` as CI runs it, in a new process."""
+    p = subprocess.run([sys.executable, "-m", "nbguard", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                       timeout=120)
+    return p.returncode, p.stdout, p.stderr

@@ -4,16 +4,12 @@ A baseline entry must keep matching when the notebook is reorganised or re-run,
 and stop matching when the offending text changes (a new secret is a new finding).
 """
 
-import contextlib
 import errno
-import io
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from helpers import code, md, nb, result, stream, write_nb
+from helpers import code, md, nb, result, run, run_process, stream, write_nb
 
 from nbguard import cli
 from nbguard.api import lint_paths
@@ -22,27 +18,6 @@ from nbguard.baseline import Baseline, create, load
 HF = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi"
 HF2 = "hf_" + "ZxCvBnMaSdFgHjKlQwErTyUiOpZxCvBnMa"
 OPENAI = "sk-proj-" + "Abc123Def456Ghi789Jkl012Mno345Pqr678Stu901Vwx"
-
-
-def run(*args, cwd=None):
-    """``nbguard ARGS`` in this process (fast); returns (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    try:
-        if cwd:
-            os.chdir(cwd)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = cli.main([str(a) for a in args])
-    finally:
-        os.chdir(old)
-    return rc, out.getvalue(), err.getvalue()
-
-
-def run_process(*args, cwd=None):
-    """``nbguard ARGS`` as CI runs it, in a new process."""
-    p = subprocess.run([sys.executable, "-m", "nbguard", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                       timeout=120)
-    return p.returncode, p.stdout, p.stderr
 
 
 def cells():

@@ -2,19 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from helpers import code, md, nb, stream, write_nb
+from helpers import run_process as run  # every CLI test runs nbguard in a new process, as CI does
 
 HF = "hf_" + "PlMoKnIjBuHvYgCtFxRdZeSwAqPlMoKnIj"
-
-
-def run(*args, cwd=None):
-    p = subprocess.run([sys.executable, "-m", "nbguard", *args], capture_output=True, text=True, cwd=cwd,
-                       timeout=120)
-    return p.returncode, p.stdout, p.stderr
 
 
 @pytest.fixture

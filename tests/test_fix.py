@@ -4,21 +4,17 @@ Each fix must (1) make the finding go away on re-lint, (2) leave every other byt
 the notebook as it was, (3) keep the file valid nbformat, (4) never half-write.
 """
 
-import contextlib
 import errno
 import glob
-import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 import nbformat
 import pytest
 from conftest import CORPUS
-from helpers import code, md, nb, result, stream, write_nb
+from helpers import code, md, nb, result, run, run_process, stream, write_nb
 
 from nbguard import cli
 from nbguard.api import lint_paths
@@ -28,27 +24,6 @@ from nbguard.fix import fix_file, json_spans
 HF = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi"
 OPENAI = "sk-proj-" + "Abc123Def456Ghi789Jkl012Mno345Pqr678Stu901Vwx"
 WANDB = "3f9a1c0d5e7b2a4f6c8d0e1f3a5b7c9d1e3f5a7b"
-
-
-def run(*args, cwd=None):
-    """``nbguard ARGS`` in this process (fast); returns (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    try:
-        if cwd:
-            os.chdir(cwd)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = cli.main([str(a) for a in args])
-    finally:
-        os.chdir(old)
-    return rc, out.getvalue(), err.getvalue()
-
-
-def run_process(*args, cwd=None):
-    """``nbguard ARGS`` as CI runs it, in a new process."""
-    p = subprocess.run([sys.executable, "-m", "nbguard", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                       timeout=120)
-    return p.returncode, p.stdout, p.stderr
 
 
 def fixed_source(tmp_path, *cells, select="ALL", **kw):

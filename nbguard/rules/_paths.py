@@ -467,6 +467,28 @@ def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
             _record(f.fetched, args[-1], ev)
 
 
+class ObservesPaths:
+    """Mixin for a rule that reads the path facts and so must feed them (see the module
+    docstring): its hooks observe ``os.environ[...]`` assignments and deletions, shell lines,
+    and every call *after* the rule's own :meth:`inspect_call`, so a call never serves as its
+    own evidence. List it before ``Rule``: ``class X(ObservesPaths, Rule)``."""
+
+    nodes: tuple[type[ast.AST], ...] = (ast.Assign, ast.Delete)
+
+    def check_node(self, node: ast.AST, ctx: "CellContext") -> None:
+        observe_assign(node, ctx)
+
+    def check_shell(self, cmd: "ShellCommand", ctx: "CellContext") -> None:
+        observe_shell(cmd, ctx)
+
+    def check_call(self, call: "CallSite", ctx: "CellContext") -> None:
+        self.inspect_call(call, ctx)
+        observe_call(call, ctx)
+
+    def inspect_call(self, call: "CallSite", ctx: "CellContext") -> None:
+        """The rule's own check of a call, made before the call is observed."""
+
+
 # -- where loaded bytes come from (unsafe-deserialization rules) -----------------------
 
 REMOTE_SCHEMES = ("http://", "https://", "ftp://")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:
     from ..engine import CellContext, TextView
@@ -100,6 +100,17 @@ def report_matches(rule: "Rule", ctx: "CellContext", text: str, matches: list[Pi
         if i == MAX_LINES_PER_OUTPUT - 1 and len(lines) > MAX_LINES_PER_OUTPUT:
             message += f"; {len(lines) - MAX_LINES_PER_OUTPUT} more lines not listed"
         ctx.report_offsets(rule, group[0].start, max(m.end for m in group), message, severity=severity)
+
+
+def report_found(rule: "Rule", ctx: "CellContext", view: "TextView", find: Callable[[str], list[PiiMatch]],
+                 noun: str, needle: str | None = None) -> None:
+    """The whole check of a rule that reports every match of one format in an output: the
+    :func:`scannable` text (skipped when ``needle`` is not in it), published samples kept only
+    in tables (:func:`keep_samples_in_tables`), one finding per line (:func:`report_matches`)."""
+    body = scannable(view)
+    if body is None or (needle is not None and needle not in body):
+        return
+    report_matches(rule, ctx, body, keep_samples_in_tables(body, find(body), view.label), noun)
 
 
 # -- helpers --------------------------------------------------------------------------

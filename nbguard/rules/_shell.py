@@ -145,15 +145,25 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
     def sub(a: int, b: int) -> None:  # text[a:b] is a command substitution's body
         subs.append((text[a:b], tuple(pos[a:b])))
 
+    def paren_sub(at: int) -> int:  # $(...), <(...), >(...) at text[at]: kept as written
+        j = _balanced(text, at + 1)
+        sub(at + 2, max(at + 2, j - 1))
+        add(text[at:j], at)
+        return j
+
+    def backtick_sub(at: int) -> int:  # `...` at text[at]: kept as written
+        j = text.find("`", at + 1)
+        j = n if j < 0 else j
+        sub(at + 1, j)
+        add(text[at:j + 1], at)
+        return j + 1
+
     while i < n:
         c = text[i]
         if c in _WORD_END:
             if c in "<>" and i == start and i + 1 < n and text[i + 1] == "(":
-                j = _balanced(text, i + 1)  # process substitution <(...) / >(...)
-                sub(i + 2, max(i + 2, j - 1))
-                add(text[i:j], i)
+                i = paren_sub(i)  # process substitution <(...) / >(...)
                 expansion = True
-                i = j
                 continue
             break
         if c == "'":
@@ -171,18 +181,11 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
                     add(text[i + 1], i + 1)
                     i += 2
                 elif d == "$" and i + 1 < n and text[i + 1] == "(":
-                    j = _balanced(text, i + 1)
-                    sub(i + 2, max(i + 2, j - 1))
-                    add(text[i:j], i)
+                    i = paren_sub(i)
                     expansion = True
-                    i = j
                 elif d == "`":
-                    j = text.find("`", i + 1)
-                    j = n if j < 0 else j
-                    sub(i + 1, j)
-                    add(text[i:j + 1], i)
+                    i = backtick_sub(i)
                     expansion = True
-                    i = j + 1
                 else:
                     if d == "$" and i + 1 < n and (text[i + 1] == "{" or _NAME_VAR.match(text[i + 1])):
                         expansion = True
@@ -198,11 +201,8 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
                 add(c, i)
                 i += 1
         elif c == "$" and i + 1 < n and text[i + 1] == "(":
-            j = _balanced(text, i + 1)
-            sub(i + 2, max(i + 2, j - 1))
-            add(text[i:j], i)
+            i = paren_sub(i)
             expansion = True
-            i = j
         elif c == "$" and i + 1 < n and text[i + 1] == "{":
             j = text.find("}", i)
             j = n - 1 if j < 0 else j
@@ -210,12 +210,8 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
             expansion = True
             i = j + 1
         elif c == "`":
-            j = text.find("`", i + 1)
-            j = n if j < 0 else j
-            sub(i + 1, j)
-            add(text[i:j + 1], i)
+            i = backtick_sub(i)
             expansion = True
-            i = j + 1
         else:
             if c == "$" and i + 1 < n and _NAME_VAR.match(text[i + 1]):
                 expansion = True
@@ -549,7 +545,20 @@ def _subcommand(tool: str, label: str, inv: Invocation, args: tuple[Word, ...],
 
 # -- pip install -----------------------------------------------------------------
 
-# canonical long name -> takes a value
+# uv pip install options pip does not have: canonical long name -> takes a value
+_UV_LONG: dict[str, bool] = {
+    "--default-index": True, "--index": True, "--index-strategy": True, "--resolution": True,
+    "--prerelease": True, "--torch-backend": True, "--reinstall-package": True, "--upgrade-package": True,
+    "--no-build-package": True, "--no-binary-package": True, "--only-binary-package": True,
+    "--exclude-newer": True, "--config-setting": True, "--python-platform": True, "--link-mode": True,
+    "--overrides": True, "--override": True, "--build-constraints": True, "--build-constraint": True,
+    "--extra": True, "--refresh-package": True, "--allow-insecure-host": True, "--directory": True,
+    "--project": True, "--config-file": True, "--color": True, "--system": False, "--reinstall": False,
+    "--refresh": False, "--all-extras": False, "--strict": False, "--offline": False, "--native-tls": False,
+    "--no-cache": False, "--requirements": True, "--constraints": True,
+}
+_UV_ONLY = frozenset(_UV_LONG)
+# canonical long name -> takes a value (pip and uv)
 _PIP_LONG: dict[str, bool] = {
     # pip install
     "--requirement": True, "--constraint": True, "--editable": True, "--target": True, "--platform": True,
@@ -568,24 +577,8 @@ _PIP_LONG: dict[str, bool] = {
     "--exists-action": True,
     # pip general options
     **{o: True for o in _PIP_GENERAL_VALUE},
-    # uv pip install
-    "--default-index": True, "--index": True, "--index-strategy": True, "--resolution": True,
-    "--prerelease": True, "--torch-backend": True, "--reinstall-package": True, "--upgrade-package": True,
-    "--no-build-package": True, "--no-binary-package": True, "--only-binary-package": True,
-    "--exclude-newer": True, "--config-setting": True, "--python-platform": True, "--link-mode": True,
-    "--overrides": True, "--override": True, "--build-constraints": True, "--build-constraint": True,
-    "--extra": True, "--refresh-package": True, "--allow-insecure-host": True, "--directory": True,
-    "--project": True, "--config-file": True, "--color": True, "--system": False, "--reinstall": False,
-    "--refresh": False, "--all-extras": False, "--strict": False, "--offline": False, "--native-tls": False,
-    "--no-cache": False, "--requirements": True, "--constraints": True,
+    **_UV_LONG,
 }
-_UV_ONLY = frozenset({
-    "--default-index", "--index", "--index-strategy", "--resolution", "--prerelease", "--torch-backend",
-    "--reinstall-package", "--upgrade-package", "--no-build-package", "--no-binary-package", "--only-binary-package",
-    "--exclude-newer", "--config-setting", "--python-platform", "--link-mode", "--overrides", "--override",
-    "--build-constraints", "--build-constraint", "--extra", "--refresh-package", "--allow-insecure-host",
-    "--directory", "--project", "--config-file", "--color", "--system", "--reinstall", "--refresh", "--all-extras",
-    "--strict", "--offline", "--native-tls", "--no-cache", "--requirements", "--constraints"})
 _PIP_ALIASES = {"--requirements": "--requirement", "--constraints": "--constraint", "--override": "--overrides",
                 "--build-constraint": "--build-constraints", "--config-setting": "--config-settings",
                 "--log-file": "--log", "--allow-insecure-host": "--trusted-host"}
@@ -982,3 +975,14 @@ def argv_command(call, ctx) -> ShellCommand | None:
             parts.append(UNKNOWN_ARG)
     line, col, end_line, _ = ctx.node_span(arg)
     return ShellCommand(" ".join(parts), line, col, call.qualname, end_line)
+
+
+class ShellViaArgv:
+    """Mixin for a shell rule: its ``check_call`` hands ``subprocess.run([...])`` argv lists the
+    engine could not evaluate to the rule's ``check_shell``, as a command line (see
+    :func:`argv_command`). List it before ``Rule``: ``class X(ShellViaArgv, Rule)``."""
+
+    def check_call(self, call, ctx) -> None:
+        cmd = argv_command(call, ctx)
+        if cmd is not None:
+            self.check_shell(cmd, ctx)

@@ -1,5 +1,5 @@
 import pytest
-from helpers import code, codes, lint, nb
+from helpers import code, codes, lint, nb, pointed_at
 
 
 def found(*cells, select="NBG601"):
@@ -7,9 +7,8 @@ def found(*cells, select="NBG601"):
     notebook = nb(*cells)
     out = []
     for f in lint(notebook, select).findings:
-        src = notebook["cells"][f.cell]["source"].split("\n")
         assert f.line == f.end_line
-        out.append((f.cell, f.line, src[f.line - 1][f.column - 1:f.end_column - 1], f.message))
+        out.append((f.cell, f.line, pointed_at(notebook, f), f.message))
     return out
 
 

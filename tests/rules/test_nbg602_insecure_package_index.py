@@ -1,5 +1,5 @@
 import pytest
-from helpers import code, codes, lint, nb
+from helpers import code, codes, lint, nb, pointed_at
 
 from nbguard.model import Severity
 
@@ -7,11 +7,8 @@ from nbguard.model import Severity
 def found(*cells):
     """(cell, line, pointed-at text, severity, message) per finding."""
     notebook = nb(*cells)
-    out = []
-    for f in lint(notebook, "NBG602").findings:
-        src = notebook["cells"][f.cell]["source"].split("\n")
-        out.append((f.cell, f.line, src[f.line - 1][f.column - 1:f.end_column - 1], f.severity, f.message))
-    return out
+    return [(f.cell, f.line, pointed_at(notebook, f), f.severity, f.message)
+            for f in lint(notebook, "NBG602").findings]
 
 
 @pytest.mark.parametrize("source, text, severity, words", [

@@ -1,5 +1,5 @@
 import pytest
-from helpers import codes, lint, nb
+from helpers import codes, lint, nb, pointed_at
 
 from nbguard.model import Severity
 
@@ -8,11 +8,7 @@ SHA = "a1d071733d7111c9c014f024669f959182114e33"
 
 def found(*cells):
     notebook = nb(*cells)
-    out = []
-    for f in lint(notebook, "NBG603").findings:
-        src = notebook["cells"][f.cell]["source"].split("\n")
-        out.append((f.line, src[f.line - 1][f.column - 1:f.end_column - 1], f.severity, f.message))
-    return out
+    return [(f.line, pointed_at(notebook, f), f.severity, f.message) for f in lint(notebook, "NBG603").findings]
 
 
 @pytest.mark.parametrize("source, text, severity, words", [

@@ -1,16 +1,13 @@
 import pytest
-from helpers import codes, lint, nb
+from helpers import codes, lint, nb, pointed_at
 
 from nbguard.model import Severity
 
 
 def found(*cells):
     notebook = nb(*cells)
-    out = []
-    for f in lint(notebook, "NBG604").findings:
-        src = notebook["cells"][f.cell]["source"].split("\n")
-        out.append((f.cell, f.line, src[f.line - 1][f.column - 1:f.end_column - 1], f.severity, f.message))
-    return out
+    return [(f.cell, f.line, pointed_at(notebook, f), f.severity, f.message)
+            for f in lint(notebook, "NBG604").findings]
 
 
 @pytest.mark.parametrize("source, text, words", [

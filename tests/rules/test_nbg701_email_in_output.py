@@ -1,5 +1,5 @@
 import pytest
-from helpers import code, lint, md, nb, result, stream
+from helpers import code, lint, md, nb, output_findings, result, stream
 
 HTML_TABLE = """<table border="1" class="dataframe">
   <thead><tr><th></th><th>name</th><th>email</th></tr></thead>
@@ -14,9 +14,8 @@ PLAIN_TABLE = """           name                     email  age
 """
 
 
-def found(*outputs, **kw):
-    notebook = nb(code("df.head()", outputs=list(outputs)))
-    return [(f.cell, f.where, f.output, f.line, f.severity.label) for f in lint(notebook, "NBG701").findings]
+def found(*outputs):
+    return output_findings("NBG701", *outputs)
 
 
 def test_html_dataframe_with_one_address():

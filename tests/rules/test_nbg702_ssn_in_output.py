@@ -1,12 +1,11 @@
 import pytest
-from helpers import code, error, lint, nb, result, stream
+from helpers import code, error, lint, nb, output_findings, result, stream
 
 SSN = "536-22-8472"
 
 
 def found(*outputs):
-    notebook = nb(code("df.head()", outputs=list(outputs)))
-    return [(f.cell, f.where, f.output, f.line, f.severity.label) for f in lint(notebook, "NBG702").findings]
+    return output_findings("NBG702", *outputs)
 
 
 @pytest.mark.parametrize("out, line", [

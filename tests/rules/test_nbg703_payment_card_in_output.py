@@ -1,5 +1,5 @@
 import pytest
-from helpers import code, lint, nb, result, stream
+from helpers import code, lint, nb, output_findings, result, stream
 
 VISA = "4539148803436467"
 MC = "5105105105105118"
@@ -8,8 +8,7 @@ DISCOVER = "6011554433221108"
 
 
 def found(*outputs):
-    notebook = nb(code("df.head()", outputs=list(outputs)))
-    return [(f.cell, f.where, f.output, f.line, f.severity.label) for f in lint(notebook, "NBG703").findings]
+    return output_findings("NBG703", *outputs)
 
 
 @pytest.mark.parametrize("text, line", [

@@ -1,5 +1,5 @@
 import pytest
-from helpers import code, lint, nb, result, stream
+from helpers import code, lint, nb, output_findings, result, stream
 
 DE = "DE50370400440532013411"
 GB = "GB19NWBK60161331926999"
@@ -7,8 +7,7 @@ FR = "FR4830006000011234567890111"
 
 
 def found(*outputs):
-    notebook = nb(code("df.head()", outputs=list(outputs)))
-    return [(f.cell, f.where, f.output, f.line, f.severity.label) for f in lint(notebook, "NBG704").findings]
+    return output_findings("NBG704", *outputs)
 
 
 @pytest.mark.parametrize("text, line", [

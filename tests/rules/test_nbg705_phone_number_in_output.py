@@ -1,10 +1,9 @@
 import pytest
-from helpers import code, lint, nb, stream
+from helpers import code, lint, nb, output_findings, stream
 
 
 def found(*outputs):
-    notebook = nb(code("df.head()", outputs=list(outputs)))
-    return [(f.cell, f.where, f.output, f.line, f.severity.label) for f in lint(notebook, "NBG705").findings]
+    return output_findings("NBG705", *outputs)
 
 
 @pytest.mark.parametrize("text, line", [

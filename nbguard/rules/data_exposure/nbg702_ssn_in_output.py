@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._pii import find_ssns, keep_samples_in_tables, report_matches, scannable
+from .._pii import find_ssns, report_found
 from ..base import Rule
 
 
@@ -44,8 +44,4 @@ class SsnInOutput(Rule):
     texts = frozenset({"output"})
 
     def check_text(self, text, ctx) -> None:
-        body = scannable(text)
-        if body is None or "-" not in body:
-            return
-        matches = keep_samples_in_tables(body, find_ssns(body), text.label)
-        report_matches(self, ctx, body, matches, "social security number")
+        report_found(self, ctx, text, find_ssns, "social security number", needle="-")

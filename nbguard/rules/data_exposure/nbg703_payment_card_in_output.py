@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._pii import find_cards, keep_samples_in_tables, report_matches, scannable
+from .._pii import find_cards, report_found
 from ..base import Rule
 
 
@@ -46,8 +46,4 @@ class PaymentCardInOutput(Rule):
     texts = frozenset({"output"})
 
     def check_text(self, text, ctx) -> None:
-        body = scannable(text)
-        if body is None:
-            return
-        matches = keep_samples_in_tables(body, find_cards(body), text.label)
-        report_matches(self, ctx, body, matches, "payment card number")
+        report_found(self, ctx, text, find_cards, "payment card number")

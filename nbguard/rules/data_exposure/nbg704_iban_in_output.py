@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._pii import find_ibans, keep_samples_in_tables, report_matches, scannable
+from .._pii import find_ibans, report_found
 from ..base import Rule
 
 
@@ -43,8 +43,4 @@ class IbanInOutput(Rule):
     texts = frozenset({"output"})
 
     def check_text(self, text, ctx) -> None:
-        body = scannable(text)
-        if body is None:
-            return
-        matches = keep_samples_in_tables(body, find_ibans(body), text.label)
-        report_matches(self, ctx, body, matches, "IBAN")
+        report_found(self, ctx, text, find_ibans, "IBAN")

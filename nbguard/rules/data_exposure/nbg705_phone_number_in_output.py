@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._pii import find_phones, keep_samples_in_tables, report_matches, scannable
+from .._pii import find_phones, report_found
 from ..base import Rule
 
 
@@ -47,8 +47,4 @@ class PhoneNumberInOutput(Rule):
     texts = frozenset({"output"})
 
     def check_text(self, text, ctx) -> None:
-        body = scannable(text)
-        if body is None:
-            return
-        matches = keep_samples_in_tables(body, find_phones(body), text.label)
-        report_matches(self, ctx, body, matches, "phone number")
+        report_found(self, ctx, text, find_phones, "phone number")

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._shell import CondaInstall, PipInstall, all_commands, argv_command, installs, word_span
+from .._shell import CondaInstall, PipInstall, ShellViaArgv, all_commands, installs, word_span
 from ..base import Rule
 
 # The installer toolchain itself: upgrading it is a bootstrap step, not a project dependency.
 BOOTSTRAP = frozenset({"pip", "setuptools", "wheel", "conda", "mamba"})
 
 
-class UnpinnedPackageInstall(Rule):
+class UnpinnedPackageInstall(ShellViaArgv, Rule):
     """## What it does
     Flags each package a notebook installs without an exact version pin.
 
@@ -81,11 +81,6 @@ class UnpinnedPackageInstall(Rule):
                 self._pip(inst, cmd, ctx)
             else:
                 self._conda(inst, cmd, ctx)
-
-    def check_call(self, call, ctx) -> None:
-        cmd = argv_command(call, ctx)
-        if cmd is not None:
-            self.check_shell(cmd, ctx)
 
     def _pip(self, inst: PipInstall, cmd, ctx) -> None:
         if inst.has("--no-index"):

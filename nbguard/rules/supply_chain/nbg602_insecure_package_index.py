@@ -5,8 +5,8 @@ import re
 
 from ...model import Severity
 from .._filters import is_local_host, url_host
-from .._shell import (CondaInstall, Option, PipInstall, all_commands, argv_command, installer, installs,
-                      resolve, text_span, word_span)
+from .._shell import (CondaInstall, Option, PipInstall, ShellViaArgv, all_commands, installer, installs, resolve,
+                      text_span, word_span)
 from ..base import Rule
 
 _LOOPBACK = re.compile(r"^(?:localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|0\.0\.0\.0|host\.docker\.internal)$")
@@ -20,7 +20,7 @@ _ENV_INDEX = {"PIP_INDEX_URL": "index", "UV_INDEX_URL": "index", "UV_DEFAULT_IND
 _CONFIG_KEYS = {"index-url": "index", "extra-index-url": "extra", "find-links": "links", "trusted-host": "trusted"}
 
 
-class InsecurePackageIndex(Rule):
+class InsecurePackageIndex(ShellViaArgv, Rule):
     """## What it does
     Flags package sources that can be tampered with or shadowed. It reports:
 
@@ -106,11 +106,6 @@ class InsecurePackageIndex(Rule):
             inst = installer(inv)
             if inst is not None and inst.subcommand == "config":
                 self._config(inst, cmd, ctx)
-
-    def check_call(self, call, ctx) -> None:
-        cmd = argv_command(call, ctx)
-        if cmd is not None:
-            self.check_shell(cmd, ctx)
 
     def check_magic(self, magic, ctx) -> None:
         if magic.name not in ("env", "set_env"):

@@ -4,7 +4,7 @@ import re
 
 from ...model import Severity
 from .._filters import url_host
-from .._shell import (PipInstall, Requirement, all_commands, argv_command, installer, installs, is_python,
+from .._shell import (PipInstall, Requirement, ShellViaArgv, all_commands, installer, installs, is_python,
                       pip_install, resolve, word_span)
 from ..base import Rule
 
@@ -24,7 +24,7 @@ _ARCHIVES = (
 )
 
 
-class UnpinnedVcsInstall(Rule):
+class UnpinnedVcsInstall(ShellViaArgv, Rule):
     """## What it does
     Flags packages installed from a version-control URL or a code-host archive without
     a full commit hash.
@@ -92,11 +92,6 @@ class UnpinnedVcsInstall(Rule):
                     self._vcs(req, tool, cmd, ctx)
                 elif req.kind == "url":
                     self._archive(req, tool, cmd, ctx)
-
-    def check_call(self, call, ctx) -> None:
-        cmd = argv_command(call, ctx)
-        if cmd is not None:
-            self.check_shell(cmd, ctx)
 
     def check_magic(self, magic, ctx) -> None:
         if magic.name == "cd":  # %cd persists for the rest of the kernel's life

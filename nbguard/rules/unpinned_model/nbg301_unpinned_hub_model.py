@@ -5,7 +5,7 @@ import ast
 from ...analysis import truthy
 from ...model import Severity
 from .._hub import describe_ref, hub_call, is_pin, local_reason, partial_hub_prefix, repo_label, short
-from .._paths import env_truthy, env_value, observe_assign, observe_call, observe_magic, observe_shell
+from .._paths import ObservesPaths, env_truthy, env_value, observe_magic
 from .._calls import anchor
 from ..base import Rule
 
@@ -16,7 +16,7 @@ _OFFLINE_ENV = {
 }
 
 
-class UnpinnedHubModel(Rule):
+class UnpinnedHubModel(ObservesPaths, Rule):
     """## What it does
     Finds Hugging Face Hub downloads that are not pinned to a commit: `from_pretrained`
     (transformers, diffusers, peft, sentence-transformers, timm, tokenizers, optimum,
@@ -80,22 +80,14 @@ class UnpinnedHubModel(Rule):
     cwe = 494
     peers = ("bandit:B615",)
     fix = "pass revision='<40-hex commit sha>' (or load from a local snapshot)"
-    nodes = (ast.Assign, ast.Delete)
-
-    def check_node(self, node, ctx) -> None:
-        observe_assign(node, ctx)
 
     def check_magic(self, magic, ctx) -> None:
-        observe_magic(magic, ctx)
+        observe_magic(magic, ctx)  # %env HF_HUB_OFFLINE=1
 
-    def check_shell(self, cmd, ctx) -> None:
-        observe_shell(cmd, ctx)
-
-    def check_call(self, call, ctx) -> None:
+    def inspect_call(self, call, ctx) -> None:
         hc = hub_call(call, ctx)
         if hc is not None:
             self._check(hc, call, ctx)
-        observe_call(call, ctx)
 
     def _folded_into_trust_remote_code(self) -> bool:
         from ..base import get_rule

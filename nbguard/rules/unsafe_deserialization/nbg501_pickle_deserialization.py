@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import ast
-
 from ...model import Severity
-from .._paths import canon, observe_assign, observe_call, observe_shell, provenance
+from .._paths import ObservesPaths, canon, provenance
 from ..base import Rule
 
 # qualname -> (label, position of the data/file argument, its keyword)
@@ -34,7 +32,7 @@ def _canon(q: str) -> str:
     return "pandas." + q[3:] if q.startswith("pd.") else q
 
 
-class PickleDeserialization(Rule):
+class PickleDeserialization(ObservesPaths, Rule):
     """## What it does
     Finds calls that unpickle data: `pickle.load` / `loads` / `Unpickler` (and `_pickle`,
     `cPickle`, `pickle5`), `dill`, `cloudpickle`, `joblib.load`, `shelve.open`,
@@ -87,15 +85,8 @@ class PickleDeserialization(Rule):
     peers = ("bandit:B301", "bandit:B302", "ruff:S301", "ruff:S302",
              "semgrep:python.lang.security.deserialization.pickle.avoid-pickle")
     fix = "use a data format (Parquet, JSON, safetensors, skops with an audited trusted list); never unpickle untrusted files"
-    nodes = (ast.Assign, ast.Delete)
 
-    def check_node(self, node, ctx) -> None:
-        observe_assign(node, ctx)
-
-    def check_shell(self, cmd, ctx) -> None:
-        observe_shell(cmd, ctx)
-
-    def check_call(self, call, ctx) -> None:
+    def inspect_call(self, call, ctx) -> None:
         q = _canon(call.qualname)
         spec = _LOADERS.get(q)
         if spec is None and q and "." not in q and ctx.scope.star_imports:  # from fastai.vision.all import *
@@ -106,7 +97,6 @@ class PickleDeserialization(Rule):
                     break
         if spec is not None:
             self._check(q, spec, call, ctx)
-        observe_call(call, ctx)
 
     def _check(self, q: str, spec: tuple[int, str], call, ctx) -> None:
         pos, kw = spec

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import ast
-
 from ...analysis import truthy
 from ...model import Severity
-from .._paths import canon, observe_assign, observe_call, observe_shell, provenance
+from .._paths import ObservesPaths, canon, provenance
 from .._calls import anchor
 from ..base import Rule
 
 _LOADS = ("numpy.load", "numpy.lib.npyio.load")
 
 
-class NumpyAllowPickle(Rule):
+class NumpyAllowPickle(ObservesPaths, Rule):
     """## What it does
     Finds `numpy.load(..., allow_pickle=<true>)`, including the positional form
     `np.load(f, None, True)` and truthy values such as `allow_pickle=1` or a constant set
@@ -47,15 +45,8 @@ class NumpyAllowPickle(Rule):
     cwe = 502
     peers = ("semgrep:trailofbits.python.pickles-in-numpy.pickles-in-numpy",)
     fix = "drop allow_pickle=True and store plain arrays (or JSON/Parquet for objects)"
-    nodes = (ast.Assign, ast.Delete)
 
-    def check_node(self, node, ctx) -> None:
-        observe_assign(node, ctx)
-
-    def check_shell(self, cmd, ctx) -> None:
-        observe_shell(cmd, ctx)
-
-    def check_call(self, call, ctx) -> None:
+    def inspect_call(self, call, ctx) -> None:
         if canon(call.qualname) in _LOADS:
             expr = call.arg("allow_pickle", 2)
             if expr is not None and truthy(ctx.scope.value(expr)):
@@ -64,4 +55,3 @@ class NumpyAllowPickle(Rule):
                 tail = "; lower risk, but a swapped file still runs code" if prov.kind == "self" else ""
                 ctx.report_node(self, anchor(call, expr), f"np.load(allow_pickle=True) unpickles object arrays{prov.text}{tail}",
                                 severity=sev)
-        observe_call(call, ctx)

@@ -4,8 +4,7 @@ import ast
 
 from ...model import Severity
 from .._hub import short
-from .._paths import (bound_qualname, cell_binding, fetched_before, observe_assign, observe_call, observe_shell,
-                      produced_before)
+from .._paths import ObservesPaths, bound_qualname, cell_binding, fetched_before, produced_before
 from ..base import Rule
 
 _SAFE_FILTERS = frozenset({"data", "tar"})
@@ -16,7 +15,7 @@ _DOWNLOAD_RESULTS = ("get_file()", "hf_hub_download()", "download_url_to_file()"
 _ZIP_EXTS = (".zip", ".whl", ".jar", ".egg")
 
 
-class ArchivePathTraversal(Rule):
+class ArchivePathTraversal(ObservesPaths, Rule):
     """## What it does
     Finds tar extraction that trusts the member names in the archive:
     `tarfile.open(...).extractall()` / `tar.extractall(path)` without `filter="data"`
@@ -61,20 +60,12 @@ class ArchivePathTraversal(Rule):
     cwe = 22
     peers = ("bandit:B202", "ruff:S202", "semgrep:trailofbits.python.tarfile-extractall-traversal")
     fix = "extract with filter='data' (Python 3.12+, backported to 3.8.17+) or pass a vetted members= list"
-    nodes = (ast.Assign, ast.Delete)
 
-    def check_node(self, node, ctx) -> None:
-        observe_assign(node, ctx)
-
-    def check_shell(self, cmd, ctx) -> None:
-        observe_shell(cmd, ctx)
-
-    def check_call(self, call, ctx) -> None:
+    def inspect_call(self, call, ctx) -> None:
         if call.attr == "extractall" and isinstance(call.node.func, ast.Attribute):
             self._extractall(call, ctx)
         elif call.qualname == "shutil.unpack_archive":
             self._unpack(call, ctx)
-        observe_call(call, ctx)
 
     def _filter_ok(self, call, ctx) -> bool | None:
         """True: a safe filter; False: no filter or an unsafe one; None: cannot tell."""

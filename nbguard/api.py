@@ -205,6 +205,12 @@ def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1, cache: "Ca
     The order and content do not depend on ``jobs``. With a ``cache``, files whose
     results are cached are answered without linting (and without importing the engine);
     the others are linted and stored."""
+    yield from _iter_reports(paths, config, jobs, cache)
+    if cache is not None:
+        cache.flush()
+
+
+def _iter_reports(paths: Iterable[str], config: Config, jobs: int, cache: "Cache | None") -> Iterator[Report]:
     items = list(discover(paths, config))
     if jobs <= 1 or sum(1 for x in items if isinstance(x, str)) <= 1:
         yield from _serial(items, config, cache)
@@ -217,8 +223,7 @@ def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1, cache: "Ca
             done[i] = Report(errors=[item])
             continue
         if cache is not None:
-            data = cache.read_source(item)
-            report = cache.get(item, data) if data is not None else None
+            report, data = cache.lookup(item)
             if report is not None:
                 done[i] = report
                 continue
@@ -252,8 +257,7 @@ def _serial(items: list, config: Config, cache: "Cache | None") -> Iterator[Repo
             continue
         data = None
         if cache is not None:
-            data = cache.read_source(item)
-            report = cache.get(item, data) if data is not None else None
+            report, data = cache.lookup(item)
             if report is not None:
                 yield report
                 continue

@@ -16,11 +16,11 @@ plus the settings that fingerprint leaves out (file-size limit, config root).
 A hit costs one read and one sha256 of the notebook, and one small JSON read; the
 engine, the rules and detect-secrets are not imported at all when every file hits.
 
-Entries hold what the report shows (findings with their snippets, secrets already
-masked by the engine) and no notebook content besides. A finding whose message or
-snippet still holds a credential-shaped string (a secret rule turned off, so the
-engine did not mask the line) makes the whole file uncacheable: it is relinted
-every time instead of being written to disk. Entries are written atomically (temp
+Entries hold what the report shows (findings with their snippets) and no notebook
+content besides. What derives from a secret (the masked snippet and the content hash
+of a finding in a sensitive category) is sealed with a key derived from the notebook's
+own content: unreadable without the notebook. A file whose messages or clear snippets
+hold a credential-shaped string (a secret rule turned off) is not stored at all. Entries are written atomically (temp
 file + rename); a missing, truncated or otherwise unreadable entry is a miss.
 """
 
@@ -34,7 +34,7 @@ import shutil
 import sys
 
 from . import __version__
-from .model import FileError, Finding, Report, Severity
+from .model import SENSITIVE_CATEGORIES, FileError, Finding, Report, Severity
 
 CACHE_DIR_NAME = ".nbguard_cache"
 ENTRY_FORMAT = 1
@@ -104,9 +104,98 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.stores = 0
+        self._index: dict[str, list] | None = None  # abspath -> [size, mtime_ns, ctime_ns, ino, digest hex]
+        self._index_changed = False
+
+    # -- the stat index: skip reading and hashing files that did not change -------------
+    # Like git's index: a file whose size, mtime, ctime and inode are what they were when it
+    # was hashed has the same content, unless it was modified twice within the file system's
+    # timestamp granularity around that moment -- so a file modified less than INDEX_RACY_NS
+    # before it was hashed is hashed again next time.
+    INDEX_RACY_NS = 2_000_000_000
+
+    def _index_path(self) -> str:
+        return os.path.join(self.dir, "index.json")
+
+    def _load_index(self) -> dict[str, list]:
+        if self._index is None:
+            try:
+                with open(self._index_path(), "rb") as fh:
+                    index = json.loads(fh.read())
+                self._index = index if isinstance(index, dict) else {}
+            except (OSError, ValueError):
+                self._index = {}
+        return self._index
+
+    def _known_digest(self, path: str, st: os.stat_result) -> bytes | None:
+        row = self._load_index().get(os.path.abspath(path))
+        try:
+            if row and row[:4] == [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
+                return bytes.fromhex(row[4])
+        except (TypeError, ValueError, IndexError):
+            pass
+        return None
+
+    def _remember(self, path: str, st: os.stat_result, digest: bytes) -> None:
+        import time
+
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < self.INDEX_RACY_NS:
+            return  # modified just now: it may change again within the same timestamp
+        index = self._load_index()
+        row = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, digest.hex()]
+        key = os.path.abspath(path)
+        if index.get(key) != row:
+            index[key] = row
+            self._index_changed = True
+
+    def flush(self) -> None:
+        """Write the stat index (after a run). Never fails the lint."""
+        if not self._index_changed or self._index is None:
+            return
+        try:
+            self._prepare()
+            from .fsutil import atomic_write
+
+            atomic_write(self._index_path(), json.dumps(self._index, separators=(",", ":")), durable=False)
+            self._index_changed = False
+        except OSError:
+            pass
+
+    def lookup(self, path: str) -> tuple[Report | None, bytes | None]:
+        """(cached report, None) on a hit; (None, the file's bytes or None if unreadable) on a miss."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            self.misses += 1
+            return None, None
+        if st.st_size > self.max_bytes:
+            self.misses += 1
+            return None, None
+        digest = self._known_digest(path, st)
+        if digest is not None:
+            report = self._load(self.entry_key(path, b"", digest), path, digest)
+            if report is not None:
+                self.hits += 1
+                return report, None
+        data = self.read_source(path)
+        if data is None:
+            self.misses += 1
+            return None, None
+        digest = hashlib.sha256(data).digest()
+        try:
+            if os.stat(path) == st:  # unchanged while we read it
+                self._remember(path, st, digest)
+        except OSError:
+            pass
+        report = self._load(self.entry_key(path, data, digest), path, digest)
+        if report is None:
+            self.misses += 1
+            return None, data
+        self.hits += 1
+        return report, None
 
     # -- keys ------------------------------------------------------------------
-    def entry_key(self, path: str, data: bytes) -> str:
+    def entry_key(self, path: str, data: bytes, digest: bytes | None = None) -> str:
         h = hashlib.sha256()
         h.update(self.settings.encode())
         h.update(b"\0")
@@ -114,7 +203,7 @@ class Cache:
         h.update(b"\0")
         h.update(os.fsencode(os.path.abspath(path)))
         h.update(b"\0")
-        h.update(hashlib.sha256(data).digest())
+        h.update(digest or hashlib.sha256(data).digest())
         return h.hexdigest()
 
     def _entry_path(self, key: str) -> str:
@@ -138,26 +227,29 @@ class Cache:
             if data is None:
                 self.misses += 1
                 return None
-        key = self.entry_key(path, data)
-        report = self._load(key, path)
+        digest = hashlib.sha256(data).digest()
+        report = self._load(self.entry_key(path, data, digest), path, digest)
         if report is None:
             self.misses += 1
         else:
             self.hits += 1
         return report
 
-    def _load(self, key: str, path: str) -> Report | None:
+    def _load(self, key: str, path: str, digest: bytes) -> Report | None:
         try:
             with open(self._entry_path(key), "rb") as fh:
                 entry = json.loads(fh.read())
             if entry.get("key") != key or entry.get("format") != ENTRY_FORMAT:
                 return None
             findings = []
-            for row in entry["findings"]:
+            for n, row in enumerate(entry["findings"]):
                 if len(row) != len(_FIELDS):
                     return None
                 d = dict(zip(_FIELDS, row))
                 d["severity"] = Severity(d["severity"])
+                for name in _SEALED:
+                    if isinstance(d[name], dict):
+                        d[name] = _unseal(digest, n, name, d[name]["sealed"])
                 findings.append(Finding(path=path, **d))
             errors = [FileError(path, str(m)) for m in entry["errors"]]
             return Report(findings=findings, errors=errors, files=int(entry["files"]))
@@ -169,12 +261,21 @@ class Cache:
         """Store ``report`` for ``path`` with content ``data``. False when it was not stored."""
         if not _storable(report):
             return False
-        key = self.entry_key(path, data)
+        digest = hashlib.sha256(data).digest()
+        key = self.entry_key(path, data, digest)
+        rows = []
+        for n, f in enumerate(report.findings):
+            row = [_field(f, name) for name in _FIELDS]
+            if f.category in SENSITIVE_CATEGORIES:  # the masked snippet and the hash of the secret
+                for name in _SEALED:
+                    i = _FIELDS.index(name)
+                    row[i] = {"sealed": _seal(digest, n, name, row[i])}
+            rows.append(row)
         entry = {
             "format": ENTRY_FORMAT,
             "key": key,
             "files": report.files,
-            "findings": [[_field(f, name) for name in _FIELDS] for f in report.findings],
+            "findings": rows,
             "errors": [e.message for e in report.errors],
         }
         try:
@@ -223,9 +324,40 @@ def _field(f: Finding, name: str):
     return int(v) if name == "severity" else v
 
 
+# Fields of sensitive findings (secrets, data-exposure) that derive from the secret: the snippet
+# (a masked prefix) and the content hash (of the matched text, unsalted). They are stored sealed
+# with a key derived from the notebook's content, so an entry says nothing about a secret to
+# someone who does not have the notebook itself (a stale entry, after the secret was removed, is
+# unreadable).
+_SEALED = tuple(name for name in ("snippet", "content_hash") if name in _FIELDS)
+
+
+def _keystream(digest: bytes, n: int, name: str, length: int) -> bytes:
+    seed = hashlib.sha256(b"nbguard-cache-seal\0" + digest + f"\0{n}\0{name}".encode()).digest()
+    out = bytearray()
+    block = 0
+    while len(out) < length:
+        out += hashlib.sha256(seed + block.to_bytes(8, "big")).digest()
+        block += 1
+    return bytes(out[:length])
+
+
+def _seal(digest: bytes, n: int, name: str, value: str) -> str:
+    raw = value.encode("utf-8", "surrogatepass")
+    return bytes(a ^ b for a, b in zip(raw, _keystream(digest, n, name, len(raw)))).hex()
+
+
+def _unseal(digest: bytes, n: int, name: str, sealed: str) -> str:
+    raw = bytes.fromhex(sealed)
+    return bytes(a ^ b for a, b in zip(raw, _keystream(digest, n, name, len(raw)))).decode("utf-8", "surrogatepass")
+
+
 def _storable(report: Report) -> bool:
-    """No credential-shaped text in anything the entry would hold besides masked spans."""
-    texts = [t for f in report.findings for t in (f.message, f.snippet, f.cell_id) if t]
+    """No credential-shaped string in what is stored in the clear: the messages of every
+    finding, the snippets of non-sensitive ones, cell ids, errors. A file that has one (a
+    message breaking the no-secret contract, a secret rule turned off) is relinted every time."""
+    texts = [t for f in report.findings
+             for t in (f.message, f.cell_id) + (() if f.category in SENSITIVE_CATEGORIES else (f.snippet,)) if t]
     texts += [e.message for e in report.errors]
     if not texts:
         return True

@@ -618,9 +618,10 @@ def _clip(line: str, col: int) -> str:
 
 def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None, *, reuse_cells: bool = False
          ) -> list[Finding]:
-    """Lint a parsed notebook. ``reuse_cells``: take each code cell's parse from a process-wide
-    LRU keyed by its source (the editor path: relinting after one cell changed re-parses
-    only that cell; the notebook-wide walk still runs over every cell, in order)."""
+    """Lint a parsed notebook. ``reuse_cells`` (the editor path, used by ``api.lint_notebook``
+    for a dict): parses come from a process-wide LRU keyed by cell source, and the previous
+    run over the same ``nb.path`` is reused for every cell an edit cannot affect
+    (:mod:`nbguard.incremental`); the findings are exactly those of a full run."""
     ruleset = ruleset or RuleSet.for_config(config)
     if reuse_cells:
         from .incremental import run_incremental

@@ -25,6 +25,9 @@ recorder does not know how to compare makes the rest of the run (or the whole no
 plain full run. The result is always what a full run gives (``tests/test_editor_relint.py``
 checks it on corpus notebooks after random edits); only the time differs.
 
+Rules must not write to the scope (only the engine binds names); they may read it, and
+keep what they learn in ``ctx.facts``.
+
 Facts are compared by value, recursively through dicts, lists, tuples, sets and dataclasses;
 dataclass fields whose names start with ``_`` are caches (e.g. the per-cell binding cache of
 ``rules/_paths.py``) and are ignored; syntax-tree nodes compare by identity (the parse of an
@@ -208,8 +211,10 @@ class _CellRecord:
 
 @dataclass
 class _Record:
+    rules: RuleSet  # the rule set it was made with (compared by identity)
     notebook_key: bytes
     cells: list[_CellRecord]
+    views: dict[tuple, TextView]  # the run's text views by location and content (findings point at them)
 
 
 _records: OrderedDict[tuple, _Record | None] = OrderedDict()  # None: this notebook runs in full
@@ -218,24 +223,17 @@ stats = {"runs": 0, "cells_reused": 0, "cells_linted": 0, "unsupported": 0}  # f
 
 
 def _cell_key(cell: Cell) -> bytes:
-    h = hashlib.blake2b(digest_size=20)
-
-    def add(*parts: Any) -> None:
-        for p in parts:
-            h.update(repr(p).encode("utf-8", "surrogatepass") if not isinstance(p, str)
-                     else p.encode("utf-8", "surrogatepass"))
-            h.update(b"\0")
-
-    add(cell.index, cell.id, cell.cell_type, cell.source, cell.source_is_list, cell.json_path, cell.tags,
-        cell.execution_count)
-    add(json.dumps(cell.metadata, sort_keys=True, ensure_ascii=False, default=repr))
+    parts = [repr((cell.index, cell.id, cell.cell_type, cell.source_is_list, cell.json_path, cell.tags,
+                   cell.execution_count)), cell.source]
+    if cell.metadata:
+        parts.append(json.dumps(cell.metadata, sort_keys=True, ensure_ascii=False, default=repr))
     for out in cell.outputs:
-        add("out", out.index, out.output_type)
+        parts.append(repr((out.index, out.output_type)))
         for t in out.texts:
-            add(t.kind, t.text, t.json_path, t.is_list, t.label)
+            parts += (repr((t.kind, t.json_path, t.is_list, t.label)), t.text)
     for t in cell.metadata_texts:
-        add("meta", t.text, t.json_path, t.label)
-    return h.digest()
+        parts += (repr((t.json_path, t.label)), t.text)
+    return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"), digest_size=20).digest()
 
 
 def _notebook_key(nb: Notebook, keys: list[bytes]) -> bytes:
@@ -245,6 +243,11 @@ def _notebook_key(nb: Notebook, keys: list[bytes]) -> bytes:
     for k in keys:
         h.update(k)
     return h.digest()
+
+
+def _view_key(kind: str, label: str, text: str, source: Text | None) -> tuple:
+    return (kind, label, text, source.json_path if source is not None else None,
+            source.is_list if source is not None else None)
 
 
 def _attribute_bases(tree: ast.AST | None) -> set[str]:
@@ -271,6 +274,7 @@ class _IncrementalRun(NotebookRun):
         self.scope._names = self.names
         self.facts = _Facts()
         self._views: dict[tuple, TextView] = {}
+        self._old_views: dict[tuple, TextView] = {}
         self._extra_reads: set[str] = set()
         self._notebook_read = False
 
@@ -282,15 +286,14 @@ class _IncrementalRun(NotebookRun):
             self._extra_reads.add(what)
 
     def _view(self, kind: str, text: str, label: str, source: Text | None) -> TextView:
-        key = (kind, label, text, source.json_path if source is not None else None,
-               source.is_list if source is not None else None)
+        """One view per text (by place and content), shared with the previous run's findings,
+        so the masking and de-duplication that group findings by view see reused ones too."""
+        key = _view_key(kind, label, text, source)
         v = self._views.get(key)
         if v is None:
-            v = self._views[key] = TextView(kind, text, label, source)
+            v = self._old_views.get(key) or TextView(kind, text, label, source)
+            self._views[key] = v
         return v
-
-    def _same_view(self, old: TextView) -> TextView:
-        return self._view(old.kind, old.text, old.label, old.source)
 
     def _check_scope(self) -> None:
         if set(vars(self.scope)) - _SCOPE_FIELDS:
@@ -334,11 +337,15 @@ class _IncrementalRun(NotebookRun):
             assert old.facts_copy is not None
             dict.clear(self.facts)
             dict.update(self.facts, _copy(old.facts_copy))
-        raw = [dataclasses.replace(f, text=self._same_view(f.text)) for f in old.raw]
-        self.raw.extend(raw)
-        return dataclasses.replace(old, raw=raw)
+        views = self._views
+        for f in old.raw:  # the findings as they were, pointing at the views this run shares
+            v = f.text
+            views.setdefault(_view_key(v.kind, v.label, v.text, v.source), v)
+        self.raw.extend(old.raw)
+        return dataclasses.replace(old)
 
     def run_with(self, prev: _Record | None) -> tuple[list[RawFinding], _Record]:
+        self._old_views = prev.views if prev is not None else {}
         cells = self.nb.cells
         keys = [_cell_key(c) for c in cells]
         nb_key = _notebook_key(self.nb, keys)
@@ -376,17 +383,19 @@ class _IncrementalRun(NotebookRun):
             facts_dirty = facts_fp != old.facts_fp
         self._extra_reads = set()
         self._notebook_texts()
-        return self.raw, _Record(nb_key, records)
+        return self.raw, _Record(self.rules, nb_key, records, self._views)
 
 
 def run_incremental(nb: Notebook, config: Config, ruleset: RuleSet) -> list[RawFinding]:
     """The raw findings of a full run over ``nb``, reusing the previous run's work where it
     cannot differ (see the module docstring)."""
-    key = (nb.path, id(ruleset), config.fingerprint(), config.outputs, nb.language)
+    key = (nb.path, config.fingerprint(), config.outputs, nb.language)
     with _lock:
         prev = _records.get(key, False)
         if prev is not False:
             _records.move_to_end(key)
+        if prev and prev.rules is not ruleset:
+            prev = False
     if prev is None:  # this notebook's state cannot be recorded: plain runs
         return NotebookRun(nb, config, ruleset, reuse_cells=True).run()
     run = _IncrementalRun(nb, config, ruleset)

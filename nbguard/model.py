@@ -7,7 +7,7 @@ render these objects through :mod:`nbguard.report`.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, fields
 from typing import Any, Iterable
 
 
@@ -78,13 +78,15 @@ class Finding:
                 self.line, self.column, self.rule)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # Every field is a str, int or None: a flat copy (asdict deep-copies each value, ~20x slower).
+        d = {name: getattr(self, name) for name in _FINDING_FIELDS}
         del d["content_hash"]
         d["severity"] = self.severity.label
         return d
 
 
 _WHERE_ORDER = {"metadata": 0, "source": 1, "output": 2}
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 @dataclass(frozen=True)

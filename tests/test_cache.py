@@ -95,6 +95,10 @@ def test_no_secret_reaches_the_cache(notebooks, tmp_path, select):
     for secret in (HF, AWS, PASSWORD, TOKEN_IN_OUTPUT):
         assert secret not in text
         assert secret[6:] not in text  # not even most of it
+        assert secret[:4] + "***" not in text  # nor the masked form the report shows
+    cold = list(iter_reports([notebooks], config, 1, None))
+    hashes = [f.content_hash for r in cold for f in r.findings if f.category in ("secrets", "data-exposure")]
+    assert all(h and h not in text for h in hashes)  # a hash of a short password could be brute-forced
     assert "pickle.load(open('m.pkl', 'rb'))" in text or select  # ordinary snippets are kept
 
 
@@ -188,6 +192,30 @@ def test_warm_cli_run_does_not_import_the_engine(notebooks, tmp_path):
     assert cold[0] == warm[0] == "2"
     assert "nbguard.engine" in cold[1]
     assert warm[1] == "-"
+
+
+def test_unchanged_files_are_not_even_read_and_changed_ones_are(notebooks, tmp_path, monkeypatch):
+    monkeypatch.setattr(Cache, "INDEX_RACY_NS", 0)  # the files were written just now
+    folder = str(tmp_path / "cache")
+    cold = lint(notebooks, Cache(folder, Config()))
+    reads = []
+    real = Cache.read_source
+    monkeypatch.setattr(Cache, "read_source", lambda self, p: reads.append(p) or real(self, p))
+    cache = Cache(folder, Config())
+    assert lint(notebooks, cache) == cold
+    assert cache.hits == 4 and reads == []  # sizes, mtimes and inodes matched the index
+    path = os.path.join(notebooks, "c_pickle.ipynb")
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(path, "w", encoding="utf-8") as fh:  # same size, other content
+        fh.write(text.replace("m.pkl", "n.pkl"))
+    cache = Cache(folder, Config())
+    findings, _, _ = lint(notebooks, cache)
+    assert reads == [path] and (cache.hits, cache.misses) == (3, 1)
+    assert any("n.pkl" in f["snippet"] for f in findings if f["path"] == path)
+    with open(os.path.join(folder, cache.settings, "index.json"), "w") as fh:
+        fh.write("{broken")  # a corrupt index is ignored too
+    assert lint(notebooks, Cache(folder, Config())) == lint(notebooks, None)
 
 
 def test_clean_refuses_a_folder_that_is_not_a_cache(tmp_path):

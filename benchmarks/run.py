@@ -375,6 +375,8 @@ def main() -> int:
     for t in peers:
         if not t.note:
             versions[t.key] = version([t.cmd[0], "--version"], env)
+    if "nbqa-bandit" in versions:
+        versions["bandit"] = version([which("bandit") or "bandit", "--version"], env)
 
     print(f"benchmark: {len(files)} notebooks under {folder}; {mach['cpu']}, {mach['usable']} cores; "
           f"load {mach['load']}", file=sys.stderr)
@@ -422,7 +424,8 @@ def main() -> int:
 
     text = report(tools, tools["floor"].findings or len(files), relint, mach, folder, args.runs, identical, half,
                   started)
-    text += "\nVersions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "\n"
+    text += "\nVersions: " + ", ".join(v if v.lower().startswith(k.split("-")[-1]) else f"{k} {v}"
+                                        for k, v in versions.items()) + "\n"
     print(text)
     try:
         Path(args.output).write_text(text, encoding="utf-8")

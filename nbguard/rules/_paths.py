@@ -63,6 +63,9 @@ class PathFacts:
     shell_vars: dict[str, str] = field(default_factory=dict)  # `export OUT=dir` in shell lines
     # per-cell cache: name -> [(line, expr)] for `with X as name` / `name = X` in the cell
     _cell_bindings: tuple[int, dict[str, list[tuple[int, ast.expr]]]] | None = None
+    # the call observed last: several rules feed these facts, and observing a call is
+    # idempotent, so the second and later observers of the same call can stop at once
+    _last_call: tuple | None = None
 
 
 def facts(ctx: "CellContext") -> PathFacts:
@@ -234,6 +237,17 @@ _FETCHERS = (
     ("shutil.unpack_archive", 1, "extract_dir"), ("shutil.copytree", 1, "dst"), ("shutil.copy", 1, "dst"),
     ("shutil.copyfile", 1, "dst"), ("shutil.copy2", 1, "dst"), ("shutil.move", 1, "dst"),
 )
+
+def _by_last_name(table: tuple) -> dict[str, tuple]:
+    """Index (suffix, pos, kw) entries by the suffix's last name, so a call checks only its own."""
+    out: dict[str, list] = {}
+    for entry in table:
+        out.setdefault(entry[0].rpartition(".")[2], []).append(entry)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+_PRODUCERS_BY_NAME = _by_last_name(_PRODUCERS)
+_FETCHERS_BY_NAME = _by_last_name(_FETCHERS)
 # keywords that name a local folder the call creates or fills
 _DIR_KEYWORDS = {"output_dir": "produced", "logging_dir": "produced", "save_directory": "produced",
                  "local_dir": "fetched"}
@@ -262,12 +276,17 @@ def _path_of(ctx: "CellContext", expr: ast.expr | None) -> str | None:
 def observe_call(call: "CallSite", ctx: "CellContext") -> None:
     """Record the paths and environment variables a call writes."""
     f = facts(ctx)
-    q = canon(call.qualname)
     node = call.node
-    line = node.lineno
     cell = ctx.cell.index if ctx.cell is not None else -1
+    key = (cell, node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+    if f._last_call == key:
+        return
+    f._last_call = key
+    q = canon(call.qualname)
+    line = node.lineno
+    last = q.rpartition(".")[2]
 
-    for suffix, pos, kw in _PRODUCERS:
+    for suffix, pos, kw in _PRODUCERS_BY_NAME.get(last, ()):
         if _suffix(q, suffix):
             if suffix == "tarfile.open":  # only when opened for writing
                 mode = call.value("mode", 1)
@@ -279,7 +298,7 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
             if path and ext and not path.endswith(ext):  # numpy adds the extension
                 _record(f.produced, path + ext, Evidence(suffix, cell, line))
             return
-    for suffix, pos, kw in _FETCHERS:
+    for suffix, pos, kw in _FETCHERS_BY_NAME.get(last, ()):
         if _suffix(q, suffix):
             _record(f.fetched, _path_of(ctx, call.arg(kw, pos)), Evidence(suffix, cell, line))
             break

@@ -159,6 +159,12 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(config: Config, cache: "Cache | None") -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the workers
+    # (a worker would only print a traceback); SIGTERM simply ends a worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if _worker.get("config") is config:  # forked from a parent that set everything up
         return
     _worker.update(config=config, cache=cache, rules=_prepared_ruleset(config))
@@ -290,6 +296,10 @@ def _parallel(n: int, done: dict[int, Report], chunks: list[list[tuple[int, str]
             for fut in finished:
                 for i, report in fut.result():
                     done[i] = report
+    except BaseException:  # interrupted (or failed): stop the workers now, not after their chunks
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _worker.clear()

@@ -2,33 +2,60 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
+import threading
+
+_DEFERRED = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT/SIGTERM at the OS level while a temp file exists without its cleanup armed.
+
+    Python raises KeyboardInterrupt between any two bytecodes, also between ``mkstemp`` creating
+    the file and the ``try`` that would remove it; a signal held here is delivered on exit, after
+    the file was renamed or removed. Only the main thread runs Python signal handlers."""
+    if not _DEFERRED or not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def atomic_write(path: str, data: str | bytes, mode: int | None = None, *, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` in one step. ``durable=False`` skips the fsync: still atomic
-    for readers, but a power loss may leave an empty file (the cache validates its entries)."""
+    for readers, but a power loss may leave an empty file (the cache validates its entries).
+    An interrupt arriving meanwhile takes effect once the write has finished or been undone."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nbguard-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        elif os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
+    with _signals_deferred():
+        fd, tmp = tempfile.mkstemp(prefix=".nbguard-", suffix=".tmp", dir=folder)
         try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            if mode is not None:
+                os.chmod(tmp, mode)
+            elif os.path.exists(path):
+                os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise

@@ -243,3 +243,35 @@ def test_interrupted_fix_leaves_every_notebook_whole(tmp_path, sig):
         json.loads(data)
         changed += data != before[p.name]
     assert changed < len(before)  # it really was interrupted mid-way
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_between_temp_file_creation_and_cleanup_leaves_no_temp_file(tmp_path, monkeypatch, sig):
+    """The race CI once hit: the interrupt lands just after the temp file exists, before the code
+    that would remove it is armed. The write must finish (or be undone) first, then the interrupt."""
+    import tempfile
+
+    from nbguard import fsutil
+
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp_then_interrupt(*args, **kwargs):
+        result = real_mkstemp(*args, **kwargs)
+        os.kill(os.getpid(), sig)  # Python would raise at the next bytecode, before `tmp` is bound
+        for _ in range(1000):  # give the handler every chance to run here
+            pass
+        return result
+
+    def terminated(signum, frame):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fsutil.tempfile, "mkstemp", mkstemp_then_interrupt)
+    previous = signal.signal(signal.SIGTERM, terminated)
+    target = tmp_path / "report.json"
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fsutil.atomic_write(str(target), '{"complete": true}')
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+    assert json.loads(target.read_text()) == {"complete": True}

@@ -86,6 +86,10 @@ def _main(argv: list[str] | None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse already printed the usage line
         return EXIT_ERROR if e.code else EXIT_OK
+    if args.command in ("lint", "baseline", "fix"):
+        from .api import tune_gc_for_batch
+
+        tune_gc_for_batch()
     try:
         if args.command == "lint":
             return cmd_lint(args)

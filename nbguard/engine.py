@@ -287,6 +287,13 @@ class NotebookRun:
         self.raw: list[RawFinding] = []
         self.source_contexts: dict[int, CellContext] = {}  # code cell index -> its source context
 
+    def close(self) -> None:
+        """Drop the run's contexts. Each CellContext points back at its run, so without this the
+        whole run (syntax trees included) waits for the cyclic garbage collector, which then
+        costs more than a tenth of a cold lint."""
+        self.source_contexts.clear()
+        self.facts.clear()
+
     # -- walking ---------------------------------------------------------------
     def run(self) -> list[RawFinding]:
         for cell in self.nb.cells:
@@ -628,4 +635,7 @@ def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None, *, reuse_
 
         return finalize(nb, run_incremental(nb, config, ruleset), config)
     run = NotebookRun(nb, config, ruleset)
-    return finalize(nb, run.run(), config)
+    try:
+        return finalize(nb, run.run(), config)
+    finally:
+        run.close()

@@ -546,6 +546,9 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
         if f.sensitive and f.line == f.end_line:
             sensitive.setdefault((f.cell, f.where, f.output, id(f.text), f.line), []).append((f.column, f.end_column))
     kept = _dedupe(kept)
+    # every raw-file line the findings need, located in one pass over the file
+    nb.prepare_raw_lines([(f.text.source.json_path, f.text.source.is_list, f.line)
+                          for f in kept if f.text.source is not None])
     out = []
     for f in kept:
         cell = nb.cells[f.cell] if 0 <= f.cell < len(nb.cells) else None

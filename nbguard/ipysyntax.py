@@ -223,10 +223,10 @@ def _join_continued(lines: list[str], i: int, col: int, text: str) -> tuple[str,
 def _python_cell(lines: list[str], body_start: int) -> CellCode:
     code = CellCode(kind="python")
     # Lines before the body (a cell magic line) are blanked so line numbers stay exact.
-    src_lines = [""] * body_start + lines[body_start:]
+    src_lines = [""] * body_start + lines[body_start:] if body_start else lines
     source = "\n".join(src_lines)
     tree, err = _parse(source)
-    escape_lines = [i for i, ln in enumerate(src_lines) if _might_escape(ln)]
+    escape_lines = [i for i, ln in enumerate(src_lines) if _might_escape(ln)] if _may_hold_escapes(source) else []
     if tree is not None and not escape_lines:
         code.tree, code.python_source = tree, source
         return code
@@ -296,6 +296,13 @@ def _keep_timed(lines: list[str], original: list[str]) -> str:
                 # "%time stmt" -> "if 1: stmt", same width, so columns stay exact
                 out[i] = m.group(1) + "if 1:" + " " * (len(m.group(2)) - 5) + ln[m.end():]
     return "\n".join(out)
+
+
+def _may_hold_escapes(source: str) -> bool:
+    """False when no line of ``source`` can be an IPython escape (the common cell): each case of
+    :func:`_might_escape` needs one of these characters or an automagic's name."""
+    return ("%" in source or "!" in source or "?" in source or "pip" in source or "conda" in source
+            or "mamba" in source)
 
 
 def _might_escape(line: str) -> bool:

@@ -275,7 +275,10 @@ def _join_text(value: Any) -> tuple[str, bool]:
     if isinstance(value, str):
         return value, False
     if isinstance(value, list):
-        return "".join(v for v in value if isinstance(v, str)), True
+        try:
+            return "".join(value), True
+        except TypeError:  # a non-string element: keep the strings
+            return "".join(v for v in value if isinstance(v, str)), True
     return "", False
 
 

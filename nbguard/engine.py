@@ -61,7 +61,7 @@ class RawFinding:
 class TextView:
     """A text as the rules see it, with offset -> (line, column) mapping."""
 
-    __slots__ = ("kind", "text", "label", "source", "_starts", "_lines")
+    __slots__ = ("kind", "text", "label", "source", "_starts", "_lines", "memo")
 
     def __init__(self, kind: str, text: str, label: str = "", source: Text | None = None) -> None:
         self.kind = kind  # code | markdown | raw | output | metadata
@@ -70,6 +70,9 @@ class TextView:
         self.source = source
         self._starts: list[int] | None = None
         self._lines: list[str] | None = None
+        # per-text results several rules share (e.g. nbguard.rules._pii's scannable body);
+        # keys are owned by the helper module that writes them
+        self.memo: dict = {}
 
     @property
     def lines(self) -> list[str]:

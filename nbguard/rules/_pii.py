@@ -54,10 +54,14 @@ def _blank_blocks(text: str) -> str:
 
 def scannable(view: "TextView") -> str | None:
     """The output text with script and style blocks blanked (offsets kept); None to skip it."""
+    memo = getattr(view, "memo", None)
+    if memo is not None and "pii.scannable" in memo:  # computed once per text for all PII rules
+        return memo["pii.scannable"]
     label = view.label or ""
-    if label.startswith(_SKIP_MIME_PREFIX):
-        return None
-    return _blank_blocks(view.text)
+    body = None if label.startswith(_SKIP_MIME_PREFIX) else _blank_blocks(view.text)
+    if memo is not None:
+        memo["pii.scannable"] = body
+    return body
 
 
 # -- reporting ----------------------------------------------------------------------
@@ -186,6 +190,8 @@ def find_emails(text: str) -> list[PiiMatch]:
 # -- US social security numbers --------------------------------------------------------
 
 SSN = re.compile(r"(?<![\w\-./:])(?P<a>\d{3})-(?P<g>\d{2})-(?P<s>\d{4})(?![\w\-]|[./:]\d)")
+# every SSN match holds "-<2 digits>-" (the pattern's middle, same \d): a fast literal-led search
+_SSN_GATE = re.compile(r"-\d{2}-")
 _SSN_SAMPLES = frozenset({"078051120", "219099999", "123456789", "987654320", "111223333"})
 
 
@@ -196,7 +202,7 @@ def valid_ssn(area: str, group: str, serial: str) -> bool:
 
 def find_ssns(text: str) -> list[PiiMatch]:
     """Valid SSNs; famous samples (``078-05-1120``, ``123-45-6789``) and repeated digits are marked ``sample``."""
-    if "-" not in text:
+    if "-" not in text or _SSN_GATE.search(text) is None:
         return []
     out = []
     for m in SSN.finditer(text):

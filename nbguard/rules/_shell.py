@@ -99,6 +99,11 @@ class SimpleCommand:
 _OPS = ("&&", "||", "|&", ";;", "|", ";", "&", "(", ")", "\n")
 _REDIR = re.compile(r"(\d*)(&>>|&>|>>|>&|>\||<<<|<<-|<<|<>|<&|>|<)")
 _WORD_END = frozenset(" \t\r\n|&;()<>")
+_OP_START = frozenset(o[0] for o in _OPS)
+# runs _read_word copies as they are: no word end, quote, escape, $ or backtick (outside
+# quotes; the first character is known to be none of these), none of "\$` (inside "...")
+_PLAIN = re.compile(r"[^ \t\r\n|&;()<>'\"\\$`]*")
+_DQ_PLAIN = re.compile(r"[^\"\\$`]+")
 
 
 def _balanced(text: str, i: int) -> int:
@@ -137,10 +142,9 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
     subs: list[tuple[str, tuple[int, ...]]] = []
     quoted = expansion = False
 
-    def add(s: str, at: int) -> None:
-        for k, ch in enumerate(s):
-            chars.append(ch)
-            offs.append(pos[at + k])
+    def add(s: str, at: int) -> None:  # s is text[at:at + len(s)]
+        chars.append(s)
+        offs.extend(pos[at:at + len(s)])
 
     def sub(a: int, b: int) -> None:  # text[a:b] is a command substitution's body
         subs.append((text[a:b], tuple(pos[a:b])))
@@ -176,6 +180,11 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
             quoted = True
             i += 1
             while i < n and text[i] != '"':
+                m = _DQ_PLAIN.match(text, i)
+                if m:  # a run of characters that stand for themselves inside "..."
+                    add(m.group(), i)
+                    i = m.end()
+                    continue
                 d = text[i]
                 if d == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
                     add(text[i + 1], i + 1)
@@ -212,8 +221,12 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
         elif c == "`":
             i = backtick_sub(i)
             expansion = True
+        elif c != "$":  # a run of characters that stand for themselves
+            j = _PLAIN.match(text, i).end()
+            add(text[i:j], i)
+            i = j
         else:
-            if c == "$" and i + 1 < n and _NAME_VAR.match(text[i + 1]):
+            if i + 1 < n and _NAME_VAR.match(text[i + 1]):
                 expansion = True
             add(c, i)
             i += 1
@@ -258,7 +271,7 @@ def tokenize(text: str, origin: Sequence[int] | None = None) -> list:
             out.append(Redirect(op, pos[i], pos[m.end() - 1] + 1, target, glued))
             i = j
             continue
-        op = next((o for o in _OPS if text.startswith(o, i)), None)
+        op = next((o for o in _OPS if text.startswith(o, i)), None) if c in _OP_START else None
         if op is not None:
             out.append(op)
             i += len(op)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -175,12 +176,18 @@ def callee(call: CallSite) -> str:
 
 def invocations(text: str) -> list[Invocation]:
     """Every program a command line runs (nested ``$(...)`` and ``sh -c '...'`` included)."""
+    return list(_invocations(text))
+
+
+@lru_cache(maxsize=2048)
+def _invocations(text: str) -> tuple[Invocation, ...]:
+    # cached: five shell rules ask about the same lines (resolve is pure, Invocation frozen)
     out = []
     for c in all_commands(text):
         inv = resolve(c)
         if inv is not None and inv.program:
             out.append(inv)
-    return out
+    return tuple(out)
 
 
 _PY_EXPANSION = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")

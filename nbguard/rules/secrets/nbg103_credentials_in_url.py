@@ -79,6 +79,8 @@ class CredentialsInUrl(Rule):
     peers = ("detect-secrets:BasicAuthDetector",)
     fix = "build the URL from parts at run time (URL.create(password=os.environ[...])) or use a credential helper"
     texts = frozenset({"code", "markdown", "raw", "output", "metadata"})
+    # check_text reports userinfo (needs "@") or a query parameter (needs "=")
+    text_anchors = ("@", "=")
     nodes = (ast.Constant,)
 
     def check_text(self, text, ctx) -> None:

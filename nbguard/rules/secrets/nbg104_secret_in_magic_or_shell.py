@@ -79,6 +79,10 @@ class SecretInMagicOrShell(Rule):
     cwe = 798
     peers = ()
     fix = "set the variable from getpass()/a secrets manager, or let the tool prompt or read its environment variable"
+    # check_shell reports only: NAME=value ("="), an option or -p ("-"), a pipe ("|"), an echo
+    # redirect (">"), or a wandb/aws/ngrok/dvc command; a word's value is its raw characters
+    # minus quotes and backslashes, so a name split by quoting still has one of those.
+    shell_anchors = ("=", "-", "|", ">", "'", '"', "\\", "wandb", "aws", "ngrok", "dvc")
 
     # -- %env / %set_env --------------------------------------------------------
     def check_magic(self, magic, ctx) -> None:

@@ -1,0 +1,140 @@
+"""The token scanner's prefilters (anchor gates, the Discord gate) must not lose a match:
+what scan() finds equals what running every candidate pattern by the flat anchor test finds."""
+import itertools
+import random
+
+import pytest
+
+from nbguard.rules import _tokens
+from nbguard.rules._tokens import patterns, scan
+
+
+def _flat_candidates(text):
+    patterns()
+    idx = set(_tokens._always)
+    for a in _tokens._anchors:
+        if a in text:
+            idx.update(_tokens._by_anchor[a])
+    return sorted(idx)
+
+
+def _slow_scan(text):
+    """scan() as it was before the prefilters: flat anchor test, no gate."""
+    table = patterns()
+    found = []
+    for i in _flat_candidates(text):
+        p = table[i]
+        for m in p.regex.finditer(text):
+            try:
+                start, end = m.span(p.group)
+            except IndexError:
+                start, end = m.span()
+            if start < 0:
+                continue
+            value = text[start:end]
+            if _tokens.is_placeholder(value) or (p.validate and not p.validate(value)):
+                continue
+            found.append((p.provider, start, end))
+    found.sort(key=lambda t: (t[1], -(t[2] - t[1])))
+    out = []
+    for t in found:
+        if out and t[1] < out[-1][2]:
+            continue
+        out.append(t)
+    return out
+
+
+def _fast_scan(text):
+    return [(m.provider, m.start, m.end) for m in scan(text)]
+
+
+A32 = "Zq7" + "xW2mN5bV8cK1pL4rT6yU9iO3eA0sD7fG"  # mixed letters/digits
+SAMPLES = {
+    "Hugging Face access token": "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi",
+    "Hugging Face organization token": "api_org_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi",
+    "OpenAI API key": "sk-proj-" + "Abc123Def456Ghi789Jkl012Mno345Pqr678Stu901Vwx",
+    "OpenAI legacy key": "sk-" + "Abc123Def456Ghi789Jkl012Mno345Pqr678Stu901Vwx1a2",
+    "Anthropic API key": "sk-ant-api03-" + ("Ab1-" * 24),
+    "Google API key": "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6q",
+    "Google OAuth client secret": "GOCSPX-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9s",
+    "Replicate API token": "r8_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Y",
+    "Groq API key": "gsk_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6Gh7i",
+    "GitHub fine-grained token": "github_pat_" + ("Ab1Cd2Ef3G_" * 8)[:82],
+    "Databricks token": "dapi" + "0123456789abcdef0123456789abcdef",
+    "Pinecone API key": "pcsk_" + "Ab1Cd2_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6",
+    "LangSmith API key": "lsv2_pt_" + "0123456789abcdef0123456789abcdef" + "_0123456789",
+    "Perplexity API key": "pplx-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6",
+    "xAI API key": "xai-" + ("Ab1Cd2Ef3G" * 8),
+    "NVIDIA API key": "nvapi-" + ("Ab1Cd2Ef3G-_" * 5) + "Ab1C",
+    "Tavily API key": "tvly-dev-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv",
+    "Notion integration token": "ntn_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5E",
+    "Stripe test key": "sk_test_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8",
+    "Stripe live key": "sk_live_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8",
+    "Slack app token": "xapp-1-A0123ABCDEF-1234567890123-0123456789abcdef",
+    "Slack bot token": "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "Slack webhook": "https://hooks.slack.com/services/T0123ABCD/B0123ABCD/AbCdEfGhIjKlMnOpQrStUvWx",
+    "W&B key": "wandb login 0123456789abcdef0123456789abcdef01234567",
+    "W&B env": "WANDB_API_KEY=0123456789abcdef0123456789abcdef01234567",
+    "Azure connection string": "AccountKey=" + ("Ab1+Cd2/" * 11)[:86] + "==",
+    "Kaggle json": '{"username":"tomasz_k","key":"8baa7196b50ac2f86702824c1c099724"}',
+    "Kaggle env": "KAGGLE_KEY=8baa7196b50ac2f86702824c1c099724",
+    "AWS access key": "AKIA" + "Z7QWERTYUIOPASDF",
+    "AWS secret": "aws_secret_key = '" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3A" + "'",
+    "GitHub token": "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
+    "GitLab token": "glpat-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7",
+    "GitLab runner": "GR1348941" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7",
+    "PyPI token": "pypi-AgEIcHlwaS5vcmc" + ("Ab1Cd2Ef3G" * 8),
+    "private key": "-----BEGIN RSA PRIVATE KEY-----",
+    "PuTTY key": "PuTTY-User-Key-File-2: ssh-rsa",
+    "JWT": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "SendGrid": "SG." + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7O" + "." + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4C",
+    "OpenAI T3Blbk": "sk-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn" + "T3BlbkFJ" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn",
+    "Discord bot token": "MTA" + "xMjM0NTY3ODkwMTIzNDU2Nzg5" + ".Gh4Ij5." + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9",
+    "Discord webhook": "https://discord.com/api/webhooks/1234567890123456789/" + ("AbCdEfGhIj" * 7),
+    "Square": "sq0csp-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4C",
+    "npm": "//registry.npmjs.org/:_authToken=npm_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Y",
+    "Mailchimp": "0123456789abcdef0123456789abcdef-us12",
+    "Telegram": "1234567890:AA" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1W",
+    "Twilio API key": "SK" + "0123456789abcdef0123456789abcdef",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+@pytest.mark.parametrize("wrap", ["{}", 'x = "{}"\n', "print(1)\nkey: {} # end", "<td>{0}</td><td>{0}</td>"])
+def test_each_provider_format_found_by_fast_path(name, wrap):
+    text = wrap.format(SAMPLES[name])
+    fast = _fast_scan(text)
+    assert fast == _slow_scan(text)
+    assert fast, f"{name} not found in {text!r}"
+
+
+def test_candidates_equal_flat_anchor_test():
+    patterns()
+    anchors = list(_tokens._anchors)
+    texts = ["", "plain prose without any of them", "-", "_", "A", "sk", "sk-", "AC"]
+    texts += anchors
+    texts += [f"x {a} y" for a in anchors]
+    texts += [a + b for a, b in itertools.permutations(anchors, 2)]
+    rnd = random.Random(7)
+    alphabet = "".join(sorted(set("".join(anchors)))) + " \n"
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 60))) for _ in range(3000)]
+    for t in texts:
+        assert _tokens._candidates(t) == _flat_candidates(t), t
+
+
+def test_every_anchor_is_reachable_in_the_tree():
+    patterns()
+    assert sorted(_tokens._present("\n".join(_tokens._anchors), *_tokens._tree, [])) == sorted(_tokens._anchors)
+
+
+def test_discord_gate_is_necessary():
+    table = patterns()
+    (p,) = [p for p in table if p.source == "detect-secrets:DiscordBotTokenDetector"]
+    if p.gate is None:
+        pytest.skip("installed detect-secrets ships another Discord pattern")
+    rnd = random.Random(3)
+    chars = "MNOab12_-." + "".join(chr(c) for c in range(0x660, 0x66a))  # Arabic-Indic digits match \\d
+    for _ in range(20000):
+        t = "".join(rnd.choice(chars) for _ in range(rnd.randint(30, 90)))
+        if p.regex.search(t):
+            assert p.gate.search(t), t

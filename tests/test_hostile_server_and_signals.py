@@ -133,11 +133,12 @@ def _corpus_like_notebook(path: Path, i: int) -> None:
 
 @pytest.fixture(scope="module")
 def many_notebooks(tmp_path_factory) -> Path:
-    """About 300 notebooks (read-only copies of corpus notebooks, else generated ones)."""
+    """About 1000 notebooks (copies of corpus notebooks, else generated ones): enough that no run
+    finishes before the signal arrives, however fast nbguard gets."""
     folder = tmp_path_factory.mktemp("many") / "nbs"
     folder.mkdir()
     sources = sorted(CORPUS.rglob("*.ipynb"))[:60] if CORPUS.is_dir() else []
-    for i in range(300):
+    for i in range(1000):
         dest = folder / f"nb{i:03d}.ipynb"
         if sources:
             shutil.copyfile(sources[i % len(sources)], dest)
@@ -229,7 +230,7 @@ def test_interrupted_baseline_create_leaves_no_partial_file(many_notebooks, tmp_
 def test_interrupted_fix_leaves_every_notebook_whole(tmp_path, sig):
     folder = tmp_path / "fixme"
     folder.mkdir()
-    for i in range(300):
+    for i in range(1000):
         _corpus_like_notebook(folder / f"nb{i:03d}.ipynb", i)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     running, rc, _, err = _interrupt(["fix", str(folder)], tmp_path, sig, group=False)

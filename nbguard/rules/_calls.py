@@ -220,6 +220,12 @@ def anchor(call: CallSite, node: ast.AST | None, fallback: ast.AST | None = None
     return call.node.func
 
 
+def last_names(*groups) -> frozenset[str]:
+    """The last parts of dotted callee names (``torch.load`` -> ``load``): a rule's
+    ``call_names``, derived from the same table its check matches against."""
+    return frozenset(name.rpartition(".")[2] for group in groups for name in group)
+
+
 def may_have_kw(call: CallSite, names: frozenset[str]) -> bool:
     """Cheap pre-check: could one of ``names`` be passed by keyword (``**kwargs`` included)?"""
     for k in call.node.keywords:

@@ -6,9 +6,8 @@ import re
 from ...analysis import truthy
 from ...model import Severity
 from .. import _shell
-from .._paths import (env_truthy, facts, observe_assign, observe_call, observe_magic, observe_shell, parse_env_magic,
-                      provenance, shell_programs)
-from .._calls import anchor
+from .._paths import env_truthy, facts, observe_magic, parse_env_magic, provenance, shell_programs
+from .._calls import anchor, last_names
 from ..base import Rule
 
 _LOADS = ("torch.load", "torch.serialization.load")
@@ -102,11 +101,12 @@ class UnsafeTorchLoad(Rule):
     cwe = 502
     peers = ("bandit:B614", "torchfix:TOR102", "sonar:S6985")
     fix = "pass weights_only=True (or load safetensors); never turn weights_only off for files you did not write"
-    nodes = (ast.Assign, ast.Delete, ast.FunctionDef)
+    nodes = (ast.Assign, ast.FunctionDef)
+    uses_path_facts = True  # the engine records what earlier code wrote (see _paths.py)
+    call_names = last_names(_LOADS) | {"setdefault"}
 
     # -- facts ----------------------------------------------------------------------------
     def check_shell(self, cmd, ctx) -> None:
-        observe_shell(cmd, ctx)
         for inst in _shell.installs(cmd.text):
             for req in getattr(inst, "requirements", ()):
                 if req.kind == "name" and req.canonical == "torch" and _at_least_26(req.specifiers):
@@ -131,9 +131,6 @@ class UnsafeTorchLoad(Rule):
                 state["unsafe_funcs"].add(node.name)
                 cell = ctx.cell.index if ctx.cell is not None else -1
                 state["unsafe_ranges"].append((cell, node.lineno, node.end_lineno or node.lineno, node.name))
-            return
-        observe_assign(node, ctx)
-        if not isinstance(node, ast.Assign):
             return
         for t in node.targets:
             if isinstance(t, ast.Attribute) and t.attr == "load" and (ctx.scope.qualname(t) or "") in _LOADS:
@@ -168,7 +165,6 @@ class UnsafeTorchLoad(Rule):
             k, v = call.value(None, 0), call.value(None, 1)
             if k is not None and k.value == _ENV and v is not None and env_truthy(str(v.value)):
                 self._report_env(ctx, ctx.node_span(call.node), "os.environ.setdefault")
-        observe_call(call, ctx)
 
     def _check(self, call, ctx) -> None:
         state = _state(ctx)

@@ -76,6 +76,7 @@ PROVIDER_ENV = frozenset({
 })
 
 
+@lru_cache(maxsize=4096)  # a pure function of the name; the same names recur in every notebook
 def secret_name_kind(name: str) -> str | None:
     """Does ``name`` (a variable, key, argument or environment variable) hold a credential?
     "password" (chosen by people), "secret" (a key or token), "weak" (``*_key``: only

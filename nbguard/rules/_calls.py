@@ -23,6 +23,9 @@ from ._filters import is_secret_name
 
 VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 SENDING_VERBS = frozenset({"post", "put", "patch"})
+# The last names http_call accepts (it returns None for any other callee): a rule that
+# reports only what http_call finds may use them as ``call_names``.
+HTTP_CALL_NAMES = VERBS | {"request", "stream"}
 
 _CLIENTS = {
     "requests": ("requests", False), "requests.api": ("requests", False),
@@ -48,6 +51,8 @@ def http_call(call: CallSite) -> HttpCall | None:
     if lib is None:
         return None
     library, session = lib
+    if attr not in HTTP_CALL_NAMES:
+        return None
     if attr in VERBS:
         if library == "aiohttp" and not session:
             return None

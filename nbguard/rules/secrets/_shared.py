@@ -116,6 +116,9 @@ _SHOW_EXACT = frozenset({"print", "display", "pprint", "pp", "IPython.display.di
                          "sys.stdout.write", "sys.stderr.write", "warnings.warn", "click.echo", "typer.echo",
                          "icecream.ic", "ic"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception", "log"})
+# Every callee name shown_args accepts, as resolved (last part of the qualname) or as written
+# (``call.attr``): a rule that only looks at shown arguments may use it as ``call_names``.
+SHOWN_CALL_NAMES = frozenset(q.rpartition(".")[2] for q in _SHOW_EXACT) | {"print", "log"} | _LOG_METHODS
 # Wrappers that are shown when displayed: display(Markdown(f"...{x}")).
 _WRAPPERS = frozenset({"Markdown", "HTML", "Pretty", "JSON", "Code", "Latex", "Text"})
 
@@ -133,6 +136,8 @@ def shown_args(call, ctx: "CellContext | None" = None) -> list[ast.expr]:
         return []
     q = call.qualname
     node: ast.Call = call.node
+    if call.attr not in SHOWN_CALL_NAMES and q.rpartition(".")[2] not in SHOWN_CALL_NAMES:
+        return []  # every branch below needs one of these names
     if q in _SHOW_EXACT or q.endswith((".console.print", "Console().print", "Console().log")):
         args = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
     elif call.attr in _LOG_METHODS and ("logging" in q or "log" in q.split(".")[0].lower()):

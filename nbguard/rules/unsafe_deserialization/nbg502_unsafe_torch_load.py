@@ -32,25 +32,48 @@ def _state(ctx) -> dict:
     return s
 
 
+_SETTERS = ("setdefault", "__setitem__")
+_NO_CHILD_NODES = frozenset({"ctx", "op", "ops", "id", "attr", "arg"})  # fields with no node of interest
+
+
 def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
     """Does ``node`` pass ``weights_only=False`` or ``setdefault("weights_only", False)`` anywhere?"""
-    for n in ast.walk(node):
-        if isinstance(n, ast.keyword) and n.arg == "weights_only" and truthy(ctx.scope.value(n.value)) is False:
-            return True
-        if isinstance(n, ast.Call) and len(n.args) >= 2 and isinstance(n.func, ast.Attribute) \
-                and n.func.attr in ("setdefault", "__setitem__"):
-            k, v = ctx.scope.value(n.args[0]), ctx.scope.value(n.args[1])
-            if k is not None and k.value == "weights_only" and truthy(v) is False:
+    scope = ctx.scope
+    keyword, Call, Attribute, Assign, Subscript, Dict = (ast.keyword, ast.Call, ast.Attribute, ast.Assign,
+                                                         ast.Subscript, ast.Dict)
+    AST = ast.AST
+    stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    # every node under `node` (as ast.walk, in another order: the answer is a yes/no)
+    while stack:
+        n = pop()
+        t = type(n)
+        if t is keyword:
+            if n.arg == "weights_only" and truthy(scope.value(n.value)) is False:
                 return True
-        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript):
-            k = ctx.scope.value(n.targets[0].slice)
-            if k is not None and k.value == "weights_only" and truthy(ctx.scope.value(n.value)) is False:
-                return True
-        if isinstance(n, ast.Dict):
-            for k, v in zip(n.keys, n.values, strict=False):
-                kv = ctx.scope.value(k) if k is not None else None
-                if kv is not None and kv.value == "weights_only" and truthy(ctx.scope.value(v)) is False:
+        elif t is Call:
+            if len(n.args) >= 2 and type(n.func) is Attribute and n.func.attr in _SETTERS:
+                k, v = scope.value(n.args[0]), scope.value(n.args[1])
+                if k is not None and k.value == "weights_only" and truthy(v) is False:
                     return True
+        elif t is Assign:
+            if type(n.targets[0]) is Subscript:
+                k = scope.value(n.targets[0].slice)
+                if k is not None and k.value == "weights_only" and truthy(scope.value(n.value)) is False:
+                    return True
+        elif t is Dict:
+            for k, v in zip(n.keys, n.values, strict=False):
+                kv = scope.value(k) if k is not None else None
+                if kv is not None and kv.value == "weights_only" and truthy(scope.value(v)) is False:
+                    return True
+        for name in n._fields:
+            if name in _NO_CHILD_NODES:
+                continue
+            v = getattr(n, name, None)
+            if v.__class__ is list:
+                extend([x for x in v if isinstance(x, AST)])
+            elif isinstance(v, AST):
+                push(v)
     return False
 
 

@@ -76,7 +76,7 @@ PROVIDER_ENV = frozenset({
 })
 
 
-@lru_cache(maxsize=4096)  # a pure function of the name; the same names recur in every notebook
+@lru_cache(maxsize=1 << 16)  # a pure function of the name; the same names recur in every notebook
 def secret_name_kind(name: str) -> str | None:
     """Does ``name`` (a variable, key, argument or environment variable) hold a credential?
     "password" (chosen by people), "secret" (a key or token), "weak" (``*_key``: only
@@ -158,10 +158,10 @@ def shown_args(call, ctx: "CellContext | None" = None) -> list[ast.expr]:
 def is_displayed_last_expr(node: ast.AST, ctx: "CellContext") -> bool:
     """Is ``node`` the cell's last top-level expression, which IPython displays?"""
     code = ctx.code
-    if code is None or code.tree is None or not code.tree.body or not output_is_shown(ctx):
-        return False
+    if code is None or code.tree is None or not code.tree.body or code.tree.body[-1] is not node:
+        return False  # (the cheap test first: most nodes asked about are not the last statement)
     last = code.tree.body[-1]
-    if not isinstance(last, ast.Expr) or last is not node:
+    if not isinstance(last, ast.Expr) or not output_is_shown(ctx):
         return False
     # a trailing ';' silences the display
     lines = code.python_source.split("\n")

@@ -51,6 +51,10 @@ _POSITIONAL_BY_NAME: dict[str, list[tuple[str, tuple[int, str]]]] = {}
 for _suffix, _spec in _POSITIONAL.items():
     if _suffix != "dotenv.set_key":  # handled with os.environ.setdefault
         _POSITIONAL_BY_NAME.setdefault(_suffix.rpartition(".")[2], []).append((_suffix, _spec))
+# Environment calls whose key names the value: set it, or read it with a fallback.
+_ENV_SETTERS = ("os.environ.setdefault", "os.putenv", "dotenv.set_key")
+_ENV_GETTERS = ("os.environ.get", "os.getenv")
+_ENV_CALL_NAMES = frozenset(s.rpartition(".")[2] for s in _ENV_SETTERS + _ENV_GETTERS)  # a cheap test first
 # Calls where `token=` is a vocabulary word, not a credential.
 _TOKEN_WORD_CALLS = ("load_textual_inversion", "add_tokens", "convert_tokens_to_ids", "token_to_id",
                      "add_special_tokens", "encode", "decode", "tokenize")
@@ -222,8 +226,9 @@ class HardcodedSecret(Rule):
         if not node.args and not node.keywords:
             return  # every check below reads an argument
         q = call.qualname
-        sdk = _is_sdk(q)
+        sdk = _is_sdk(q) if node.keywords else False  # for the keyword checks
         callee = q or call.attr
+        last = q.rpartition(".")[2]
         token_words = call.attr in _TOKEN_WORD_CALLS
         for kw in node.keywords:
             if kw.arg is None:
@@ -243,12 +248,12 @@ class HardcodedSecret(Rule):
             if kind is None and secret_name_kind(kw.arg) is None:
                 continue  # _check would stop at once
             self._check(kw.arg, kw.value, f"passed as {kw.arg}= to {callee}", ctx, sdk, kind=kind)
-        if call.matches("os.environ.setdefault", "os.putenv", "dotenv.set_key") or \
-                (call.matches("os.environ.get", "os.getenv") and len(node.args) >= 2):
+        if last in _ENV_CALL_NAMES and (call.matches(*_ENV_SETTERS) or
+                                        (call.matches(*_ENV_GETTERS) and len(node.args) >= 2)):
             key_pos = 1 if call.matches("dotenv.set_key") else 0
             k = call.scope.str_value(call.arg(None, key_pos))
             if k is not None and not k.partial:
-                default = call.matches("os.environ.get", "os.getenv")
+                default = call.matches(*_ENV_GETTERS)
                 what = f"{'as the fallback of' if default else 'assigned to'} environment variable {k.value}"
                 self._check(k.value, call.arg(None, key_pos + 1), what, ctx, k.value.upper() in PROVIDER_ENV)
             return
@@ -262,12 +267,12 @@ class HardcodedSecret(Rule):
                     self._check(k.value, node.args[1], f"set as configuration '{k.value[:60]}' by {callee}", ctx,
                                 True, kind=kind)
                     return
-        for suffix, (pos, label) in _POSITIONAL_BY_NAME.get(q.rpartition(".")[2], ()):
+        for suffix, (pos, label) in _POSITIONAL_BY_NAME.get(last, ()):
             if call.matches(suffix) or (suffix.startswith(("SMTP", "FTP", "IMAP")) and q.endswith(suffix)):
                 if pos < len(node.args):
                     kind = "password" if label == "password" else "secret"
                     self._check(label, node.args[pos], f"passed as the {label} to {callee}", ctx,
-                                sdk or label != "password", kind=kind)
+                                _is_sdk(q) or label != "password", kind=kind)
                 return
 
     def _storage_options(self, call, ctx) -> None:

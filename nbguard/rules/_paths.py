@@ -248,6 +248,8 @@ def _by_last_name(table: tuple) -> dict[str, tuple]:
 
 _PRODUCERS_BY_NAME = _by_last_name(_PRODUCERS)
 _FETCHERS_BY_NAME = _by_last_name(_FETCHERS)
+_OBSERVED_NAMES = frozenset(_PRODUCERS_BY_NAME) | frozenset(_FETCHERS_BY_NAME)
+_OBSERVED_ATTRS = frozenset(_PRODUCER_ATTRS) | {"mkdir", "extractall"}
 # keywords that name a local folder the call creates or fills
 _DIR_KEYWORDS = {"output_dir": "produced", "logging_dir": "produced", "save_directory": "produced",
                  "local_dir": "fetched"}
@@ -277,10 +279,13 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
     """Record the paths and environment variables a call writes."""
     f = facts(ctx)
     node = call.node
-    cell = ctx.cell.index if ctx.cell is not None else -1
     q = canon(call.qualname)
-    line = node.lineno
     last = q.rpartition(".")[2]
+    attr = call.attr
+    if not (last in _OBSERVED_NAMES or attr in _OBSERVED_ATTRS or node.keywords or q.startswith("os.")):
+        return  # none of the tests below can pass (most calls end here)
+    cell = ctx.cell.index if ctx.cell is not None else -1
+    line = node.lineno
 
     for suffix, pos, kw in _PRODUCERS_BY_NAME.get(last, ()):
         if _suffix(q, suffix):
@@ -298,7 +303,6 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
         if _suffix(q, suffix):
             _record(f.fetched, _path_of(ctx, call.arg(kw, pos)), Evidence(suffix, cell, line))
             break
-    attr = call.attr
     if isinstance(node.func, ast.Attribute):
         if attr in _PRODUCER_ATTRS:
             pos, kw = _PRODUCER_ATTRS[attr]

@@ -209,15 +209,32 @@ def magic_env_sets(magic) -> tuple[str, str, int] | None:
     return m.group(1), value, m.start(3)
 
 
+def contains(root: ast.AST, target: ast.AST) -> bool:
+    """Is ``target`` (this very node) ``root`` or under it? (``any(n is target for n in ast.walk(root))``)"""
+    AST = ast.AST
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n is target:
+            return True
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if v.__class__ is list:
+                stack.extend([x for x in v if isinstance(x, AST)])
+            elif isinstance(v, AST):
+                stack.append(v)
+    return False
+
+
 def anchor(call: CallSite, node: ast.AST | None, fallback: ast.AST | None = None) -> ast.AST:
     """Where to report an argument of ``call``.
 
     An argument found through ``**kwargs`` is a node of the dict literal, which may
     sit in another statement or cell; report on the ``**kwargs`` expression instead.
     """
-    if node is not None and any(n is node for n in ast.walk(call.node)):
+    if node is not None and contains(call.node, node):
         return node
-    if fallback is not None and any(n is fallback for n in ast.walk(call.node)):
+    if fallback is not None and contains(call.node, fallback):
         return fallback
     for kw in call.node.keywords:
         if kw.arg is None:

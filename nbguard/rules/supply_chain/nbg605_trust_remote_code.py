@@ -5,6 +5,7 @@ import re
 
 from ...analysis import DictEntry, Value, truthy
 from ...model import Severity
+from .._calls import contains
 from .._filters import HEX40
 from .._shell import all_commands, resolve, word_span
 from ..base import Rule
@@ -169,7 +170,7 @@ def _may_hold_key(arg: ast.expr) -> bool:
 
 
 def _inside(expr: ast.AST, node: ast.AST) -> bool:
-    return any(n is expr for n in ast.walk(node))
+    return contains(node, expr)
 
 
 def _pin(call, inner: dict) -> str:

@@ -78,9 +78,11 @@ class TrustRemoteCode(Rule):
         if call.qualname in ("dict", "builtins.dict"):
             return  # reported where the dict is passed to a call
         node = call.node
-        direct = next((k for k in node.keywords if k.arg == _KEY), None)
+        if not node.args and not node.keywords:
+            return  # every check below reads an argument
         expr = call.arg(_KEY)
         if expr is not None:
+            direct = next((k for k in node.keywords if k.arg == _KEY), None)
             value = ctx.scope.value(expr)
             if truthy(value):
                 if direct is not None:

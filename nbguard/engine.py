@@ -9,6 +9,11 @@ For each cell in file order:
    then binds the cell's imports and assignments into the notebook-wide
    :class:`~nbguard.analysis.Scope`, so later cells resolve earlier values.
 
+A call goes only to the rules whose ``call_names`` admit it (see :class:`RuleSet`).
+When an enabled rule reads path facts (``uses_path_facts``), the engine records them
+(:mod:`nbguard.rules._paths`) once per call, shell line and ``Assign``/``Delete``,
+after every rule has seen it: rules see the facts of earlier code only.
+
 Then findings are suppressed, filtered, de-duplicated, masked and located in the
 raw file. Rules never print and never see the config's filtering.
 """
@@ -29,6 +34,7 @@ from .ipysyntax import CellCode, LineMagic, ShellCommand, analyse_cell, analyse_
 from .mask import mask_line, secret_spans
 from .model import SENSITIVE_CATEGORIES, Finding, Severity
 from .notebook import Cell, Notebook, Text
+from .rules._paths import observe_assign, observe_call, observe_shell
 from .rules.base import Rule, all_rules, matches
 
 SNIPPET_MAX = 240
@@ -239,6 +245,10 @@ class RuleSet:
         self._order = order
         self._gated_text = {k for k, rs in self.text.items() if any(r.text_anchors is not None for r in rs)}
         self._gated_shell = any(r.shell_anchors is not None for r in self.shell)
+        # The path-fact observer (nbguard/rules/_paths.py): when a rule reads what earlier calls,
+        # shell lines and os.environ assignments did, the engine records it after every rule
+        # has seen each of them, so a call never serves as its own evidence.
+        self.path_facts = any(getattr(r, "uses_path_facts", False) for r in self.rules)
 
     def calls_for(self, site: CallSite) -> list[Rule]:
         """The call rules to run on a call, in rule order."""
@@ -351,9 +361,12 @@ class NotebookRun:
         self.source_contexts[cell.index] = ctx
         for r in self.rules.texts_for("code", cell.source):
             r.check_text(view, ctx)
+        observe = self.rules.path_facts
         for cmd in code.shell:
             for r in self.rules.shells_for(cmd):
                 r.check_shell(cmd, ctx)
+            if observe:
+                observe_shell(cmd, ctx)
         for m in code.magics:
             for r in self.rules.magic:
                 r.check_magic(m, ctx)
@@ -398,10 +411,11 @@ class NotebookRun:
         # child fields of each node type looked up once (RuleSet.child_fields).
         node_rules = self.rules.node
         calls_for = self.rules.calls_for
-        shell_calls = bool(self.rules.shell)
+        observe = self.rules.path_facts
+        shell_calls = bool(self.rules.shell) or observe
         child_fields = self.rules.child_fields
         scope = self.scope
-        Call = ast.Call
+        Call, Assign, Delete = ast.Call, ast.Assign, ast.Delete
         AST = ast.AST
         stack = [root]
         pop, push, extend = stack.pop, stack.append, stack.extend
@@ -414,11 +428,15 @@ class NotebookRun:
                     r.check_call(site, ctx)
                 if shell_calls:
                     self._shell_from_call(site, ctx)
+                if observe:
+                    observe_call(site, ctx)
             if node_rules:
                 rs = node_rules.get(t)
                 if rs:
                     for r in rs:
                         r.check_node(node, ctx)
+            if observe and (t is Assign or t is Delete):
+                observe_assign(node, ctx)
             fields = child_fields.get(t)
             if fields is None:
                 fields = self.rules.fields_of(t)
@@ -448,7 +466,7 @@ class NotebookRun:
 
     def _shell_from_call(self, site: CallSite, ctx: CellContext) -> None:
         """``os.system("curl ... | sh")`` and friends are shell lines too."""
-        if not self.rules.shell:
+        if not self.rules.shell and not self.rules.path_facts:
             return
         q = site.qualname
         arg = None
@@ -478,6 +496,8 @@ class NotebookRun:
         cmd = ShellCommand(text, line, col, q, end_line if end_line != line else line)
         for r in self.rules.shells_for(cmd):
             r.check_shell(cmd, ctx)
+        if self.rules.path_facts:
+            observe_shell(cmd, ctx)
 
 
 # ---------------------------------------------------------------------------

@@ -23,6 +23,9 @@ from ._filters import is_secret_name
 
 VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 SENDING_VERBS = frozenset({"post", "put", "patch"})
+# The last names http_call accepts (it returns None for any other callee): a rule that
+# reports only what http_call finds may use them as ``call_names``.
+HTTP_CALL_NAMES = VERBS | {"request", "stream"}
 
 _CLIENTS = {
     "requests": ("requests", False), "requests.api": ("requests", False),
@@ -48,6 +51,8 @@ def http_call(call: CallSite) -> HttpCall | None:
     if lib is None:
         return None
     library, session = lib
+    if attr not in HTTP_CALL_NAMES:
+        return None
     if attr in VERBS:
         if library == "aiohttp" and not session:
             return None
@@ -204,20 +209,43 @@ def magic_env_sets(magic) -> tuple[str, str, int] | None:
     return m.group(1), value, m.start(3)
 
 
+def contains(root: ast.AST, target: ast.AST) -> bool:
+    """Is ``target`` (this very node) ``root`` or under it? (``any(n is target for n in ast.walk(root))``)"""
+    AST = ast.AST
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n is target:
+            return True
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if v.__class__ is list:
+                stack.extend([x for x in v if isinstance(x, AST)])
+            elif isinstance(v, AST):
+                stack.append(v)
+    return False
+
+
 def anchor(call: CallSite, node: ast.AST | None, fallback: ast.AST | None = None) -> ast.AST:
     """Where to report an argument of ``call``.
 
     An argument found through ``**kwargs`` is a node of the dict literal, which may
     sit in another statement or cell; report on the ``**kwargs`` expression instead.
     """
-    if node is not None and any(n is node for n in ast.walk(call.node)):
+    if node is not None and contains(call.node, node):
         return node
-    if fallback is not None and any(n is fallback for n in ast.walk(call.node)):
+    if fallback is not None and contains(call.node, fallback):
         return fallback
     for kw in call.node.keywords:
         if kw.arg is None:
             return kw.value
     return call.node.func
+
+
+def last_names(*groups) -> frozenset[str]:
+    """The last parts of dotted callee names (``torch.load`` -> ``load``): a rule's
+    ``call_names``, derived from the same table its check matches against."""
+    return frozenset(name.rpartition(".")[2] for group in groups for name in group)
 
 
 def may_have_kw(call: CallSite, names: frozenset[str]) -> bool:

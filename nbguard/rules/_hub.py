@@ -138,13 +138,22 @@ def _bare(q: str) -> bool:
     return bool(q) and "." not in q and "(" not in q
 
 
+# Every callee name hub_call can accept, as resolved (last part of the qualname) or as
+# written (``call.attr``): a rule that only reports Hub calls may use it as ``call_names``.
+_FNAMES = ("pipeline", "SentenceTransformer", "CrossEncoder", "SparseEncoder", "hf_hub_download",
+           "snapshot_download", "load_dataset", "create_model", "LLM", "from_model_id")
+HUB_CALL_NAMES = FROM_PRETRAINED | frozenset(_FNAMES) | frozenset(_EMBEDDING_WRAPPERS) | frozenset(_ADAPTER_LOADERS)
+
+
 def hub_call(call: "CallSite", ctx: "CellContext") -> HubCall | None:
     """Classify a call as a Hub download, or None."""
     q = call.qualname
     attr = call.attr
+    fname = q.rsplit(".", 1)[-1]  # the imported name, whatever alias it is called by
+    if fname not in HUB_CALL_NAMES and attr not in HUB_CALL_NAMES:
+        return None  # every branch below needs one of these names
     top = q.split(".", 1)[0]
     func = call.node.func
-    fname = q.rsplit(".", 1)[-1]  # the imported name, whatever alias it is called by
 
     if attr in FROM_PRETRAINED and isinstance(func, ast.Attribute):
         base = q[: -len(attr) - 1] if q.endswith("." + attr) else ""

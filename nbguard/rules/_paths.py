@@ -17,11 +17,14 @@ Both kinds of path say "this name is a local path, not a Hub id"; only
 severity of loading it (it is not dropped: the file may be swapped on disk).
 
 The facts live in ``ctx.facts["paths"]`` (one :class:`PathFacts` per notebook
-run). Rules that need them call the ``observe_*`` functions from their hooks:
-every rule that reads a fact also feeds it, so the answer does not depend on
-which other rules are selected. Observing is idempotent (the first evidence for
-a path wins), so several rules may observe the same call. A rule must check a
-call *before* observing it, so a call never serves as its own evidence.
+run). A rule that reads them sets ``uses_path_facts = True`` (the
+:class:`ObservesPaths` mixin does); then the engine feeds them, whichever rules
+are selected: it calls :func:`observe_call`, :func:`observe_shell` and
+:func:`observe_assign` once per call, shell line (``!``, ``%%bash``,
+``os.system(...)``) and ``Assign``/``Delete``, *after* every rule has seen it,
+so a call never serves as its own evidence. ``%env`` magics are observed by the
+rules that need them (:func:`observe_magic`). Observing is idempotent (the first
+evidence for a path wins).
 """
 
 from __future__ import annotations
@@ -63,9 +66,6 @@ class PathFacts:
     shell_vars: dict[str, str] = field(default_factory=dict)  # `export OUT=dir` in shell lines
     # per-cell cache: name -> [(line, expr)] for `with X as name` / `name = X` in the cell
     _cell_bindings: tuple[int, dict[str, list[tuple[int, ast.expr]]]] | None = None
-    # the call observed last: several rules feed these facts, and observing a call is
-    # idempotent, so the second and later observers of the same call can stop at once
-    _last_call: tuple | None = None
 
 
 def facts(ctx: "CellContext") -> PathFacts:
@@ -248,6 +248,8 @@ def _by_last_name(table: tuple) -> dict[str, tuple]:
 
 _PRODUCERS_BY_NAME = _by_last_name(_PRODUCERS)
 _FETCHERS_BY_NAME = _by_last_name(_FETCHERS)
+_OBSERVED_NAMES = frozenset(_PRODUCERS_BY_NAME) | frozenset(_FETCHERS_BY_NAME)
+_OBSERVED_ATTRS = frozenset(_PRODUCER_ATTRS) | {"mkdir", "extractall"}
 # keywords that name a local folder the call creates or fills
 _DIR_KEYWORDS = {"output_dir": "produced", "logging_dir": "produced", "save_directory": "produced",
                  "local_dir": "fetched"}
@@ -277,14 +279,13 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
     """Record the paths and environment variables a call writes."""
     f = facts(ctx)
     node = call.node
-    cell = ctx.cell.index if ctx.cell is not None else -1
-    key = (cell, node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
-    if f._last_call == key:
-        return
-    f._last_call = key
     q = canon(call.qualname)
-    line = node.lineno
     last = q.rpartition(".")[2]
+    attr = call.attr
+    if not (last in _OBSERVED_NAMES or attr in _OBSERVED_ATTRS or node.keywords or q.startswith("os.")):
+        return  # none of the tests below can pass (most calls end here)
+    cell = ctx.cell.index if ctx.cell is not None else -1
+    line = node.lineno
 
     for suffix, pos, kw in _PRODUCERS_BY_NAME.get(last, ()):
         if _suffix(q, suffix):
@@ -302,7 +303,6 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
         if _suffix(q, suffix):
             _record(f.fetched, _path_of(ctx, call.arg(kw, pos)), Evidence(suffix, cell, line))
             break
-    attr = call.attr
     if isinstance(node.func, ast.Attribute):
         if attr in _PRODUCER_ATTRS:
             pos, kw = _PRODUCER_ATTRS[attr]
@@ -311,12 +311,16 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
             _record(f.produced, _path_of(ctx, node.func.value), Evidence("Path.mkdir()", cell, line))
         elif attr == "extractall":
             _record(f.fetched, _str_at(call, 0, "path"), Evidence(".extractall()", cell, line))
-    for kw, table in _DIR_KEYWORDS.items():
-        v = _str_at(call, None, kw)
-        if v:
-            _record(f.produced if table == "produced" else f.fetched, v, Evidence(f"{kw}=", cell, line))
+    # only a keyword of that name, or a **dict that may hold one, can name such a folder
+    if any(k.arg is None or k.arg in _DIR_KEYWORDS for k in node.keywords):
+        for kw, table in _DIR_KEYWORDS.items():
+            v = _str_at(call, None, kw)
+            if v:
+                _record(f.produced if table == "produced" else f.fetched, v, Evidence(f"{kw}=", cell, line))
 
     # environment
+    if not q.startswith("os."):
+        return
     if q in ("os.environ.setdefault", "os.putenv"):
         k, v = _str_at(call, 0, None), call.value(None, 1)
         if k and v is not None and not v.partial:
@@ -487,25 +491,18 @@ def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
 
 
 class ObservesPaths:
-    """Mixin for a rule that reads the path facts and so must feed them (see the module
-    docstring): its hooks observe ``os.environ[...]`` assignments and deletions, shell lines,
-    and every call *after* the rule's own :meth:`inspect_call`, so a call never serves as its
-    own evidence. List it before ``Rule``: ``class X(ObservesPaths, Rule)``."""
+    """Mixin for a rule that reads the path facts: it asks the engine to feed them (see the
+    module docstring). The engine observes each call after every rule's :meth:`inspect_call`,
+    so the rule may declare ``call_names`` for its own check without starving the facts.
+    List it before ``Rule``: ``class X(ObservesPaths, Rule)``."""
 
-    nodes: tuple[type[ast.AST], ...] = (ast.Assign, ast.Delete)
-
-    def check_node(self, node: ast.AST, ctx: "CellContext") -> None:
-        observe_assign(node, ctx)
-
-    def check_shell(self, cmd: "ShellCommand", ctx: "CellContext") -> None:
-        observe_shell(cmd, ctx)
+    uses_path_facts = True
 
     def check_call(self, call: "CallSite", ctx: "CellContext") -> None:
         self.inspect_call(call, ctx)
-        observe_call(call, ctx)
 
     def inspect_call(self, call: "CallSite", ctx: "CellContext") -> None:
-        """The rule's own check of a call, made before the call is observed."""
+        """The rule's own check of a call (it sees the facts of earlier code only)."""
 
 
 # -- where loaded bytes come from (unsafe-deserialization rules) -----------------------

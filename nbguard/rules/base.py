@@ -64,6 +64,9 @@ class Rule:
     text_anchors: ClassVar[tuple[str, ...] | None] = None
     # check_shell only when one of these substrings occurs in the command's text.
     shell_anchors: ClassVar[tuple[str, ...] | None] = None
+    # The rule reads the path facts of nbguard/rules/_paths.py: the engine then records them from
+    # every call, shell line and os.environ assignment, after all rules have seen it.
+    uses_path_facts: ClassVar[bool] = False
 
     def __init__(self, config=None) -> None:
         self.config = config

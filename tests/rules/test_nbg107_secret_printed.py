@@ -82,3 +82,12 @@ def test_markdown_not_code():
 ])
 def test_output_not_in_the_notebook(source):
     assert found(nb(source)) == []
+
+
+@pytest.mark.parametrize("source, line", [
+    ('import os\nfrom pprint import pprint as show\nshow(os.environ["HF_TOKEN"])', 3),
+    ('import os, logging\nlog = logging.getLogger(__name__)\nlog.info(os.environ["HF_TOKEN"])', 3),
+    ('import os, sys\nsys.stdout.write(os.environ["HF_TOKEN"])', 2),
+])
+def test_aliased_show_calls(source, line):
+    assert [x[:2] for x in found(nb(source))] == [(0, line)]

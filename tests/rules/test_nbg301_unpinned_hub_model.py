@@ -254,3 +254,16 @@ def test_loop_over_model_ids():
     found = fired("CANDIDATES = ['org/small', 'org/large']", TF + "for name in CANDIDATES:\n    m = AutoModel.from_pretrained(name)")
     assert found == [("NBG301", 1, 3)]
     assert fired("CANDIDATES = ['./ckpt/a', './ckpt/b']", TF + "for name in CANDIDATES:\n    m = AutoModel.from_pretrained(name)") == []
+
+
+@pytest.mark.parametrize("cells, expected", [
+    # aliases and objects reach the rule though it only runs for Hub call names
+    (["from transformers import AutoModel as AM\nm = AM.from_pretrained('bert-base-uncased')"], [("NBG301", 0, 2)]),
+    (["from huggingface_hub import snapshot_download as sd\np = sd('acme/model')"], [("NBG301", 0, 2)]),
+    (["import transformers as T\np = T.pipeline('text-generation', model='gpt2')"], [("NBG301", 0, 2)]),
+    # a folder written by a call NBG301 does not check (save_pretrained) is still known as local
+    (["model.save_pretrained('acme/bert-ft')", TF + "m = AutoModel.from_pretrained('acme/bert-ft')"], []),
+    (["import os\nos.makedirs('acme/bert-ft')", TF + "m = AutoModel.from_pretrained('acme/bert-ft')"], []),
+])
+def test_gated_hub_calls(cells, expected):
+    assert fired(*cells) == expected

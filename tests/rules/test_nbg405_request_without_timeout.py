@@ -48,3 +48,12 @@ def test_report_is_on_the_callee():
 ])
 def test_not_a_finding(source):
     assert fired(source) == []
+
+
+@pytest.mark.parametrize("source", [
+    RQ + "s = requests.Session()\nr = s.get(url)",  # qualname requests.Session().get
+    "from requests import get as fetch\nr = fetch(url)",  # written name fetch, resolved name get
+    "from urllib.request import urlopen as uo\nr = uo(url)",
+])
+def test_aliased_and_session_calls(source):
+    assert fired(source) == [("NBG405", 0, source.count("\n") + 1)]

@@ -97,3 +97,13 @@ def test_model_loaders_that_unpickle(source):
 ])
 def test_model_loaders_that_do_not_unpickle(source):
     assert found(source) == []
+
+
+def test_gated_rule_still_sees_facts_and_aliases():
+    # pickle.dump is not a name NBG501 checks; the engine still records the file it wrote
+    assert found("import pickle\npickle.dump(obj, open('m.pkl', 'wb'))", "from pickle import load as pl\n"
+                 "x = pl(open('m.pkl', 'rb'))") == [("NBG501", 1, 2, Severity.LOW)]
+    # a call is not its own evidence: loading and writing the same name in one call
+    assert found("import joblib\nm = joblib.load(joblib.dump(m, 'm.joblib'))")[0][3] != Severity.LOW
+    assert found("from fastai.vision.all import *\nlearn = load_learner('export.pkl')") == \
+        [("NBG501", 0, 2, Severity.HIGH)]

@@ -107,3 +107,19 @@ def test_weights_only_false_in_kwargs_from_earlier_cell_is_reported_on_this_call
     report = lint(nb("OPTS = {'map_location': 'cpu', 'weights_only': False}",
                      "import torch\n\nsd = torch.load('m.pt', **OPTS)"), "NBG502")
     assert [(f.cell, f.line, f.severity) for f in report.findings] == [(1, 3, H)]
+
+
+# check_call runs only for calls named load/setdefault (Rule.call_names); the path facts it
+# reads are fed by the engine from every call, whatever its name, and only from earlier calls.
+@pytest.mark.parametrize("cells, severity", [
+    (["import torch\ntorch.save(model.state_dict(), 'm.pt')", "sd = torch.load('m.pt')"], L),
+    (["import torch, os\nos.system('wget -O m.pt http://x.org/m.pt')\nsd = torch.load('m.pt')"], M),
+    (["import torch, shutil\nshutil.copy(src, 'ckpt/m.pt')\ntorch.save(m, 'out/m.pt')", "sd = torch.load('out/m.pt')"], L),
+])
+def test_path_facts_from_calls_the_rule_does_not_check(cells, severity):
+    assert [f[3] for f in found(*cells)] == [severity]
+
+
+def test_aliased_and_object_calls_still_checked():
+    assert found("import torch.serialization as ser\nsd = ser.load('m.pt')") == [("NBG502", 0, 2, M)]
+    assert found("import os\nos.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')")[0][3] == H

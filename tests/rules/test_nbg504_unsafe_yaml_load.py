@@ -45,3 +45,8 @@ def test_unsafe_yaml(source, severity):
 ])
 def test_safe_yaml(source):
     assert found(source) == []
+
+
+def test_aliased_module_and_ruamel():
+    assert found("import yaml as y\ncfg = y.unsafe_load(text)") == [("NBG504", 0, 2, H)]
+    assert found("from ruamel.yaml import YAML\ny = YAML(typ='unsafe')")[0][:3] == ("NBG504", 0, 2)

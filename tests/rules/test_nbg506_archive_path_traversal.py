@@ -1,5 +1,5 @@
 import pytest
-from helpers import lint, nb
+from helpers import codes, lint, nb
 
 from nbguard.model import Severity
 
@@ -51,3 +51,15 @@ def test_archive_built_by_the_notebook_is_low():
 ])
 def test_safe(source):
     assert found(source) == []
+
+
+def test_a_call_is_not_its_own_evidence_whatever_rules_run():
+    # unpack_archive's extract_dir 'data' is recorded as fetched only after the call: it does not
+    # make 'data/x.tar.gz' a downloaded archive for this same call (before the engine observed paths
+    # once after all rules, it did when NBG301 ran first, so the answer depended on --select)
+    src = "import shutil\nshutil.unpack_archive('data/x.tar.gz', 'data')"
+    assert codes(lint(nb(src), "ALL")) == codes(lint(nb(src), "NBG506")) == []
+    # evidence from an earlier call still counts
+    src = "import shutil, urllib.request\nurllib.request.urlretrieve(URL, 'data/x.tar.gz')\n" \
+          "shutil.unpack_archive('data/x.tar.gz', 'out')"
+    assert [c for c in codes(lint(nb(src), "ALL")) if c[0] == "NBG506"] == [("NBG506", 0, 3)]

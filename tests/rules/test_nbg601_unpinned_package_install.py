@@ -127,3 +127,12 @@ def test_markdown_and_strings_are_not_code():
                   'script = """\npip install torch\n"""',
                   code("%%writefile requirements.txt\ntorch\n"))
     assert lint(notebook, "NBG601").findings == []
+
+
+def test_argv_list_through_an_alias_still_checked():
+    # check_call runs only for subprocess call names (call_names); an alias resolves to them
+    from helpers import codes, lint, nb
+    src = "import sys, subprocess as sp\nsp.check_call([sys.executable, '-m', 'pip', 'install', 'requests'])"
+    assert [c[0] for c in codes(lint(nb(src), "NBG601"))] == ["NBG601"]
+    src = "import sys\nfrom subprocess import run as r\nr([sys.executable, '-m', 'pip', 'install', 'requests'])"
+    assert [c[0] for c in codes(lint(nb(src), "NBG601"))] == ["NBG601"]

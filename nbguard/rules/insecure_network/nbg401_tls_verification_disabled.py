@@ -117,6 +117,8 @@ class TlsVerificationDisabled(Rule):
             for e in env_sets(call.node, ctx.scope):
                 self._env(e.name, e.value, e.node, ctx)
             return
+        if not call.node.keywords and call.attr != "add_argument":
+            return  # _browser and every check below read a keyword
         if self._browser(call, ctx):
             return
         if not may_have_kw(call, _KWARGS):

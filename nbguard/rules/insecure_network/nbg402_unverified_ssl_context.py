@@ -23,7 +23,15 @@ def _is_cert_none(expr, scope) -> bool:
     return v is not None and not v.partial and (v.value == "CERT_NONE" or (v.value == 0 and v.value is not False))
 
 
+# last names of _WEAK_PROTOCOLS: `ssl.PROTOCOL_TLSv1` written as an attribute ends in one
+_WEAK_NAMES = frozenset(p.rpartition(".")[2] for p in _WEAK_PROTOCOLS)
+
+
 def _weak(expr, scope) -> str | None:
+    # only a name or an attribute resolves to a dotted name without "()"
+    t = type(expr)
+    if t is not ast.Name and (t is not ast.Attribute or expr.attr not in _WEAK_NAMES):
+        return None
     q = scope.qualname(expr) or ""
     return q.rsplit(".", 1)[-1] if q in _WEAK_PROTOCOLS else None
 
@@ -95,7 +103,8 @@ class UnverifiedSslContext(Rule):
                 ctx.report_node(self, anchor(call, reqs), "ssl.wrap_socket() with cert_reqs=CERT_NONE: the peer "
                                                           "certificate is not checked")
                 return
-        for node in list(call.node.args[:1]) + [call.arg(n, None) for n in ("protocol", "ssl_version", "method")]:
+        kws = [call.arg(n, None) for n in ("protocol", "ssl_version", "method")] if call.node.keywords else []
+        for node in list(call.node.args[:1]) + kws:
             if node is None:
                 continue
             weak = _weak(node, call.scope)

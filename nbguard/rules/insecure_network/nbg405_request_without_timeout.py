@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._calls import http_call
+from .._calls import HTTP_CALL_NAMES, http_call, last_names
 from .._urls import callee
 from ..base import Rule
 
@@ -41,6 +41,7 @@ class RequestWithoutTimeout(Rule):
     """
 
     code = "NBG405"
+    call_names = HTTP_CALL_NAMES | last_names(_URLOPEN)
     name = "request-without-timeout"
     category = "insecure-network"
     severity = Severity.LOW

@@ -76,6 +76,7 @@ PROVIDER_ENV = frozenset({
 })
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of the name; the same names recur in every notebook
 def secret_name_kind(name: str) -> str | None:
     """Does ``name`` (a variable, key, argument or environment variable) hold a credential?
     "password" (chosen by people), "secret" (a key or token), "weak" (``*_key``: only
@@ -115,6 +116,9 @@ _SHOW_EXACT = frozenset({"print", "display", "pprint", "pp", "IPython.display.di
                          "sys.stdout.write", "sys.stderr.write", "warnings.warn", "click.echo", "typer.echo",
                          "icecream.ic", "ic"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception", "log"})
+# Every callee name shown_args accepts, as resolved (last part of the qualname) or as written
+# (``call.attr``): a rule that only looks at shown arguments may use it as ``call_names``.
+SHOWN_CALL_NAMES = frozenset(q.rpartition(".")[2] for q in _SHOW_EXACT) | {"print", "log"} | _LOG_METHODS
 # Wrappers that are shown when displayed: display(Markdown(f"...{x}")).
 _WRAPPERS = frozenset({"Markdown", "HTML", "Pretty", "JSON", "Code", "Latex", "Text"})
 
@@ -132,6 +136,8 @@ def shown_args(call, ctx: "CellContext | None" = None) -> list[ast.expr]:
         return []
     q = call.qualname
     node: ast.Call = call.node
+    if call.attr not in SHOWN_CALL_NAMES and q.rpartition(".")[2] not in SHOWN_CALL_NAMES:
+        return []  # every branch below needs one of these names
     if q in _SHOW_EXACT or q.endswith((".console.print", "Console().print", "Console().log")):
         args = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
     elif call.attr in _LOG_METHODS and ("logging" in q or "log" in q.split(".")[0].lower()):
@@ -152,10 +158,10 @@ def shown_args(call, ctx: "CellContext | None" = None) -> list[ast.expr]:
 def is_displayed_last_expr(node: ast.AST, ctx: "CellContext") -> bool:
     """Is ``node`` the cell's last top-level expression, which IPython displays?"""
     code = ctx.code
-    if code is None or code.tree is None or not code.tree.body or not output_is_shown(ctx):
-        return False
+    if code is None or code.tree is None or not code.tree.body or code.tree.body[-1] is not node:
+        return False  # (the cheap test first: most nodes asked about are not the last statement)
     last = code.tree.body[-1]
-    if not isinstance(last, ast.Expr) or last is not node:
+    if not isinstance(last, ast.Expr) or not output_is_shown(ctx):
         return False
     # a trailing ';' silences the display
     lines = code.python_source.split("\n")

@@ -46,6 +46,15 @@ _POSITIONAL = {
     "tweepy.Client": (0, "bearer_token"), "elevenlabs.set_api_key": (0, "api_key"),
 }
 _AUTH_HEADER = re.compile(r"^(?:Bearer|Basic|Token|Bot|ApiKey|Api-Key|SSWS|Key)\s+(\S+)\s*$", re.I)
+# _POSITIONAL by the suffix's last name: a call can match only the entries of its own last name.
+_POSITIONAL_BY_NAME: dict[str, list[tuple[str, tuple[int, str]]]] = {}
+for _suffix, _spec in _POSITIONAL.items():
+    if _suffix != "dotenv.set_key":  # handled with os.environ.setdefault
+        _POSITIONAL_BY_NAME.setdefault(_suffix.rpartition(".")[2], []).append((_suffix, _spec))
+# Environment calls whose key names the value: set it, or read it with a fallback.
+_ENV_SETTERS = ("os.environ.setdefault", "os.putenv", "dotenv.set_key")
+_ENV_GETTERS = ("os.environ.get", "os.getenv")
+_ENV_CALL_NAMES = frozenset(s.rpartition(".")[2] for s in _ENV_SETTERS + _ENV_GETTERS)  # a cheap test first
 # Calls where `token=` is a vocabulary word, not a credential.
 _TOKEN_WORD_CALLS = ("load_textual_inversion", "add_tokens", "convert_tokens_to_ids", "token_to_id",
                      "add_special_tokens", "encode", "decode", "tokenize")
@@ -166,8 +175,12 @@ class HardcodedSecret(Rule):
             return
         high = False
         if isinstance(target, ast.Name):
+            if secret_name_kind(target.id) is None:
+                return  # _check would stop at once
             name, what = target.id, f"assigned to '{target.id}'"
         elif isinstance(target, ast.Attribute):
+            if secret_name_kind(target.attr) is None:
+                return  # _check would stop at once
             name, what = target.attr, f"assigned to '{ast.unparse(target)[:60]}'"
             high = _is_sdk(scope.qualname(target) or "")
         elif isinstance(target, ast.Subscript):
@@ -196,22 +209,26 @@ class HardcodedSecret(Rule):
                         report_literal(self, ctx, found[0], found[1], f"hard-coded credential in the "
                                        f"{k.value} header", severity=Severity.HIGH)
                 continue
-            self._check(k.value, v, f"in dict key '{k.value}'", ctx, False)
+            if secret_name_kind(k.value) is not None:  # else _check would stop at once
+                self._check(k.value, v, f"in dict key '{k.value}'", ctx, False)
 
     def _defaults(self, node: ast.arguments, ctx) -> None:
         positional = node.posonlyargs + node.args
         pairs = list(zip(positional[len(positional) - len(node.defaults):], node.defaults))
         pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
         for arg, default in pairs:
-            if isinstance(default, ast.Constant):
+            if isinstance(default, ast.Constant) and secret_name_kind(arg.arg) is not None:
                 self._check(arg.arg, default, f"as the default of parameter '{arg.arg}'", ctx, False)
 
     # -- calls -----------------------------------------------------------------
     def check_call(self, call, ctx) -> None:
-        q = call.qualname
-        sdk = _is_sdk(q)
         node = call.node
+        if not node.args and not node.keywords:
+            return  # every check below reads an argument
+        q = call.qualname
+        sdk = _is_sdk(q) if node.keywords else False  # for the keyword checks
         callee = q or call.attr
+        last = q.rpartition(".")[2]
         token_words = call.attr in _TOKEN_WORD_CALLS
         for kw in node.keywords:
             if kw.arg is None:
@@ -228,13 +245,15 @@ class HardcodedSecret(Rule):
             kind = _CREDENTIAL_KWARGS.get(kw.arg)
             if kw.arg in ("key", "secret") and (call.matches("wandb.login") or q.startswith(("s3fs.", "boto3."))):
                 kind = "secret"
+            if kind is None and secret_name_kind(kw.arg) is None:
+                continue  # _check would stop at once
             self._check(kw.arg, kw.value, f"passed as {kw.arg}= to {callee}", ctx, sdk, kind=kind)
-        if call.matches("os.environ.setdefault", "os.putenv", "dotenv.set_key") or \
-                (call.matches("os.environ.get", "os.getenv") and len(node.args) >= 2):
+        if last in _ENV_CALL_NAMES and (call.matches(*_ENV_SETTERS) or
+                                        (call.matches(*_ENV_GETTERS) and len(node.args) >= 2)):
             key_pos = 1 if call.matches("dotenv.set_key") else 0
             k = call.scope.str_value(call.arg(None, key_pos))
             if k is not None and not k.partial:
-                default = call.matches("os.environ.get", "os.getenv")
+                default = call.matches(*_ENV_GETTERS)
                 what = f"{'as the fallback of' if default else 'assigned to'} environment variable {k.value}"
                 self._check(k.value, call.arg(None, key_pos + 1), what, ctx, k.value.upper() in PROVIDER_ENV)
             return
@@ -248,14 +267,12 @@ class HardcodedSecret(Rule):
                     self._check(k.value, node.args[1], f"set as configuration '{k.value[:60]}' by {callee}", ctx,
                                 True, kind=kind)
                     return
-        for suffix, (pos, label) in _POSITIONAL.items():
-            if suffix == "dotenv.set_key":
-                continue
+        for suffix, (pos, label) in _POSITIONAL_BY_NAME.get(last, ()):
             if call.matches(suffix) or (suffix.startswith(("SMTP", "FTP", "IMAP")) and q.endswith(suffix)):
                 if pos < len(node.args):
                     kind = "password" if label == "password" else "secret"
                     self._check(label, node.args[pos], f"passed as the {label} to {callee}", ctx,
-                                sdk or label != "password", kind=kind)
+                                _is_sdk(q) or label != "password", kind=kind)
                 return
 
     def _storage_options(self, call, ctx) -> None:

@@ -6,6 +6,7 @@ import re
 from ...model import Severity
 from ..base import Rule
 from ._shared import (
+    SHOWN_CALL_NAMES,
     env_dump,
     is_displayed_last_expr,
     output_is_shown,
@@ -59,6 +60,7 @@ class EnvironmentDump(Rule):
     """
 
     code = "NBG105"
+    call_names = SHOWN_CALL_NAMES  # check_call looks only at shown_args()
     name = "environment-dump"
     category = "secrets"
     severity = Severity.MEDIUM

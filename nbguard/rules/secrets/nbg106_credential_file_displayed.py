@@ -5,7 +5,7 @@ import re
 
 from ...model import Severity
 from ..base import Rule
-from ._shared import is_displayed_last_expr, shown_args, split_shell
+from ._shared import SHOWN_CALL_NAMES, is_displayed_last_expr, shown_args, split_shell
 
 # Files whose whole content is a credential (or a store of them).
 CREDENTIAL_FILE = re.compile(
@@ -71,6 +71,7 @@ class CredentialFileDisplayed(Rule):
     """
 
     code = "NBG106"
+    call_names = SHOWN_CALL_NAMES  # check_call looks only at shown_args()
     name = "credential-file-displayed"
     category = "secrets"
     severity = Severity.HIGH

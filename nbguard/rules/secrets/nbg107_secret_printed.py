@@ -5,7 +5,7 @@ import re
 
 from ...model import Severity
 from ..base import Rule
-from ._shared import PROVIDER_ENV, cell_has_output, is_displayed_last_expr, secret_name_kind, shown_args, split_shell
+from ._shared import SHOWN_CALL_NAMES, PROVIDER_ENV, cell_has_output, is_displayed_last_expr, secret_name_kind, shown_args, split_shell
 
 _GETPASS = ("getpass.getpass", "getpass")
 _SECRET_STORES = ("google.colab.userdata.get", "UserSecretsClient().get_secret", "kaggle_secrets.UserSecretsClient",
@@ -127,6 +127,7 @@ class SecretPrinted(Rule):
     """
 
     code = "NBG107"
+    call_names = SHOWN_CALL_NAMES  # check_call looks only at shown_args()
     name = "secret-printed"
     category = "secrets"
     severity = Severity.MEDIUM

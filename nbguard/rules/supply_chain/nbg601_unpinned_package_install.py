@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from ...model import Severity
 from .._shell import CondaInstall, PipInstall, ShellViaArgv, all_commands, installs, word_span
+from .._calls import last_names
+from .._shell import SUBPROCESS_CALLS
 from ..base import Rule
 
 # The installer toolchain itself: upgrading it is a bootstrap step, not a project dependency.
@@ -68,6 +70,7 @@ class UnpinnedPackageInstall(ShellViaArgv, Rule):
     """
 
     code = "NBG601"
+    call_names = last_names(SUBPROCESS_CALLS)  # ShellViaArgv.check_call needs one of these
     name = "unpinned-package-install"
     category = "supply-chain"
     severity = Severity.MEDIUM

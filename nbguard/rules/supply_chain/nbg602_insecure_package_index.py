@@ -7,6 +7,8 @@ from ...model import Severity
 from .._filters import is_local_host, url_host
 from .._shell import (CondaInstall, Option, PipInstall, ShellViaArgv, all_commands, installer, installs, resolve,
                       text_span, word_span)
+from .._calls import last_names
+from .._shell import SUBPROCESS_CALLS
 from ..base import Rule
 
 _LOOPBACK = re.compile(r"^(?:localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|0\.0\.0\.0|host\.docker\.internal)$")
@@ -77,6 +79,7 @@ class InsecurePackageIndex(ShellViaArgv, Rule):
     """
 
     code = "NBG602"
+    call_names = last_names(SUBPROCESS_CALLS)  # ShellViaArgv.check_call needs one of these
     name = "insecure-package-index"
     category = "supply-chain"
     severity = Severity.HIGH

@@ -6,6 +6,8 @@ from ...model import Severity
 from .._filters import url_host
 from .._shell import (PipInstall, Requirement, ShellViaArgv, all_commands, installer, installs, is_python,
                       pip_install, resolve, word_span)
+from .._calls import last_names
+from .._shell import SUBPROCESS_CALLS
 from ..base import Rule
 
 _FULL_SHA = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
@@ -74,6 +76,7 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
     """
 
     code = "NBG603"
+    call_names = last_names(SUBPROCESS_CALLS)  # ShellViaArgv.check_call needs one of these
     name = "unpinned-vcs-install"
     category = "supply-chain"
     severity = Severity.MEDIUM

@@ -5,6 +5,7 @@ import re
 
 from ...analysis import DictEntry, Value, truthy
 from ...model import Severity
+from .._calls import contains
 from .._filters import HEX40
 from .._shell import all_commands, resolve, word_span
 from ..base import Rule
@@ -77,9 +78,11 @@ class TrustRemoteCode(Rule):
         if call.qualname in ("dict", "builtins.dict"):
             return  # reported where the dict is passed to a call
         node = call.node
-        direct = next((k for k in node.keywords if k.arg == _KEY), None)
+        if not node.args and not node.keywords:
+            return  # every check below reads an argument
         expr = call.arg(_KEY)
         if expr is not None:
+            direct = next((k for k in node.keywords if k.arg == _KEY), None)
             value = ctx.scope.value(expr)
             if truthy(value):
                 if direct is not None:
@@ -169,7 +172,7 @@ def _may_hold_key(arg: ast.expr) -> bool:
 
 
 def _inside(expr: ast.AST, node: ast.AST) -> bool:
-    return any(n is expr for n in ast.walk(node))
+    return contains(node, expr)
 
 
 def _pin(call, inner: dict) -> str:

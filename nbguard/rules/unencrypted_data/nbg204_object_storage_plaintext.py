@@ -127,11 +127,11 @@ class ObjectStoragePlaintext(Rule):
                         f"Minio client to {info.where} with secure=False: objects travel in cleartext")
 
     def _acl(self, call, ctx) -> None:
-        for name in ("ACL", "acl", "predefined_acl", "public_access", "predefinedAcl"):
-            node = call.arg(name, None)
+        for name in ("ACL", "acl", "predefined_acl", "public_access", "predefinedAcl") if call.node.keywords else ():
+            node = call.arg(name, None)  # keywords only: none without any keyword (or **dict)
             if node is not None:
                 self._acl_value(call, ctx, node, name)
-        for holder in ("ExtraArgs", "s3_additional_kwargs"):
+        for holder in ("ExtraArgs", "s3_additional_kwargs") if call.node.keywords else ():
             d = dict_value(call.scope, call.arg(holder, None))
             if d and "ACL" in d:
                 self._acl_value(call, ctx, getattr(d["ACL"], "expr", None) or call.arg(holder, None), "ACL",

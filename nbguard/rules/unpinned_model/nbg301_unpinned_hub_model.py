@@ -4,7 +4,7 @@ import ast
 
 from ...analysis import truthy
 from ...model import Severity
-from .._hub import describe_ref, hub_call, is_pin, local_reason, partial_hub_prefix, repo_label, short
+from .._hub import HUB_CALL_NAMES, describe_ref, hub_call, is_pin, local_reason, partial_hub_prefix, repo_label, short
 from .._paths import ObservesPaths, env_truthy, env_value, observe_magic
 from .._calls import anchor
 from ..base import Rule
@@ -74,6 +74,7 @@ class UnpinnedHubModel(ObservesPaths, Rule):
     """
 
     code = "NBG301"
+    call_names = HUB_CALL_NAMES  # inspect_call reports only what hub_call accepts
     name = "unpinned-hub-model"
     category = "unpinned-model"
     severity = Severity.MEDIUM

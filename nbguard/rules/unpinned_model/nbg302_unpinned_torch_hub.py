@@ -6,7 +6,7 @@ from ...analysis import truthy
 from ...model import Severity
 from .._filters import HEX40
 from .._hub import short
-from .._calls import anchor
+from .._calls import anchor, last_names
 from ..base import Rule
 
 _HUB_FUNCS = ("torch.hub.load", "torch.hub.list", "torch.hub.help")
@@ -49,6 +49,7 @@ class UnpinnedTorchHub(Rule):
     """
 
     code = "NBG302"
+    call_names = last_names(_HUB_FUNCS)
     name = "unpinned-torch-hub"
     category = "unpinned-model"
     severity = Severity.HIGH

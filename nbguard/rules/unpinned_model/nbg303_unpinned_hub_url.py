@@ -91,6 +91,7 @@ class UnpinnedHubUrl(Rule):
     """
 
     code = "NBG303"
+    call_names = _FETCH_CALLS | {"hf_hub_url"}  # check_call tests call.attr against these
     name = "unpinned-hub-url"
     category = "unpinned-model"
     severity = Severity.MEDIUM

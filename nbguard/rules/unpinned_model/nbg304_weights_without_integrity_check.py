@@ -5,6 +5,7 @@ import re
 from ...analysis import truthy
 from ...model import Severity
 from .._hub import short
+from .._calls import last_names
 from ..base import Rule
 
 _STATE_DICT = ("torch.hub.load_state_dict_from_url", "torch.utils.model_zoo.load_url", "torch.model_zoo.load_url")
@@ -55,6 +56,7 @@ class WeightsWithoutIntegrityCheck(Rule):
     """
 
     code = "NBG304"
+    call_names = last_names(_STATE_DICT, _DOWNLOAD, _GET_FILE)
     name = "weights-without-integrity-check"
     category = "unpinned-model"
     severity = Severity.LOW

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ...model import Severity
+from .._calls import last_names
 from .._paths import ObservesPaths, canon, provenance
 from ..base import Rule
 
@@ -78,6 +79,8 @@ class PickleDeserialization(ObservesPaths, Rule):
     """
 
     code = "NBG501"
+    # _canon and the star-import lookup keep the callee's last name
+    call_names = last_names(_LOADERS)
     name = "pickle-deserialization"
     category = "unsafe-deserialization"
     severity = Severity.HIGH

@@ -6,9 +6,8 @@ import re
 from ...analysis import truthy
 from ...model import Severity
 from .. import _shell
-from .._paths import (env_truthy, facts, observe_assign, observe_call, observe_magic, observe_shell, parse_env_magic,
-                      provenance, shell_programs)
-from .._calls import anchor
+from .._paths import env_truthy, facts, observe_magic, parse_env_magic, provenance, shell_programs
+from .._calls import anchor, last_names
 from ..base import Rule
 
 _LOADS = ("torch.load", "torch.serialization.load")
@@ -33,25 +32,48 @@ def _state(ctx) -> dict:
     return s
 
 
+_SETTERS = ("setdefault", "__setitem__")
+_NO_CHILD_NODES = frozenset({"ctx", "op", "ops", "id", "attr", "arg"})  # fields with no node of interest
+
+
 def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
     """Does ``node`` pass ``weights_only=False`` or ``setdefault("weights_only", False)`` anywhere?"""
-    for n in ast.walk(node):
-        if isinstance(n, ast.keyword) and n.arg == "weights_only" and truthy(ctx.scope.value(n.value)) is False:
-            return True
-        if isinstance(n, ast.Call) and len(n.args) >= 2 and isinstance(n.func, ast.Attribute) \
-                and n.func.attr in ("setdefault", "__setitem__"):
-            k, v = ctx.scope.value(n.args[0]), ctx.scope.value(n.args[1])
-            if k is not None and k.value == "weights_only" and truthy(v) is False:
+    scope = ctx.scope
+    keyword, Call, Attribute, Assign, Subscript, Dict = (ast.keyword, ast.Call, ast.Attribute, ast.Assign,
+                                                         ast.Subscript, ast.Dict)
+    AST = ast.AST
+    stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    # every node under `node` (as ast.walk, in another order: the answer is a yes/no)
+    while stack:
+        n = pop()
+        t = type(n)
+        if t is keyword:
+            if n.arg == "weights_only" and truthy(scope.value(n.value)) is False:
                 return True
-        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Subscript):
-            k = ctx.scope.value(n.targets[0].slice)
-            if k is not None and k.value == "weights_only" and truthy(ctx.scope.value(n.value)) is False:
-                return True
-        if isinstance(n, ast.Dict):
-            for k, v in zip(n.keys, n.values, strict=False):
-                kv = ctx.scope.value(k) if k is not None else None
-                if kv is not None and kv.value == "weights_only" and truthy(ctx.scope.value(v)) is False:
+        elif t is Call:
+            if len(n.args) >= 2 and type(n.func) is Attribute and n.func.attr in _SETTERS:
+                k, v = scope.value(n.args[0]), scope.value(n.args[1])
+                if k is not None and k.value == "weights_only" and truthy(v) is False:
                     return True
+        elif t is Assign:
+            if type(n.targets[0]) is Subscript:
+                k = scope.value(n.targets[0].slice)
+                if k is not None and k.value == "weights_only" and truthy(scope.value(n.value)) is False:
+                    return True
+        elif t is Dict:
+            for k, v in zip(n.keys, n.values, strict=False):
+                kv = scope.value(k) if k is not None else None
+                if kv is not None and kv.value == "weights_only" and truthy(scope.value(v)) is False:
+                    return True
+        for name in n._fields:
+            if name in _NO_CHILD_NODES:
+                continue
+            v = getattr(n, name, None)
+            if v.__class__ is list:
+                extend([x for x in v if isinstance(x, AST)])
+            elif isinstance(v, AST):
+                push(v)
     return False
 
 
@@ -102,11 +124,12 @@ class UnsafeTorchLoad(Rule):
     cwe = 502
     peers = ("bandit:B614", "torchfix:TOR102", "sonar:S6985")
     fix = "pass weights_only=True (or load safetensors); never turn weights_only off for files you did not write"
-    nodes = (ast.Assign, ast.Delete, ast.FunctionDef)
+    nodes = (ast.Assign, ast.FunctionDef)
+    uses_path_facts = True  # the engine records what earlier code wrote (see _paths.py)
+    call_names = last_names(_LOADS) | {"setdefault"}
 
     # -- facts ----------------------------------------------------------------------------
     def check_shell(self, cmd, ctx) -> None:
-        observe_shell(cmd, ctx)
         for inst in _shell.installs(cmd.text):
             for req in getattr(inst, "requirements", ()):
                 if req.kind == "name" and req.canonical == "torch" and _at_least_26(req.specifiers):
@@ -131,9 +154,6 @@ class UnsafeTorchLoad(Rule):
                 state["unsafe_funcs"].add(node.name)
                 cell = ctx.cell.index if ctx.cell is not None else -1
                 state["unsafe_ranges"].append((cell, node.lineno, node.end_lineno or node.lineno, node.name))
-            return
-        observe_assign(node, ctx)
-        if not isinstance(node, ast.Assign):
             return
         for t in node.targets:
             if isinstance(t, ast.Attribute) and t.attr == "load" and (ctx.scope.qualname(t) or "") in _LOADS:
@@ -168,7 +188,6 @@ class UnsafeTorchLoad(Rule):
             k, v = call.value(None, 0), call.value(None, 1)
             if k is not None and k.value == _ENV and v is not None and env_truthy(str(v.value)):
                 self._report_env(ctx, ctx.node_span(call.node), "os.environ.setdefault")
-        observe_call(call, ctx)
 
     def _check(self, call, ctx) -> None:
         state = _state(ctx)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from ...analysis import truthy
 from ...model import Severity
 from .._paths import ObservesPaths, canon, provenance
-from .._calls import anchor
+from .._calls import anchor, last_names
 from ..base import Rule
 
 _LOADS = ("numpy.load", "numpy.lib.npyio.load")
@@ -39,6 +39,7 @@ class NumpyAllowPickle(ObservesPaths, Rule):
     """
 
     code = "NBG503"
+    call_names = last_names(_LOADS)  # canon() keeps the last name
     name = "numpy-allow-pickle"
     category = "unsafe-deserialization"
     severity = Severity.HIGH

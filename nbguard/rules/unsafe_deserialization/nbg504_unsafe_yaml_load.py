@@ -8,6 +8,8 @@ _SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoad
 _UNSAFE_LOADERS = frozenset({"Loader", "UnsafeLoader", "CLoader", "CUnsafeLoader"})
 _FULL_LOADERS = frozenset({"FullLoader", "CFullLoader"})
 _LOAD = frozenset({"load", "load_all"})
+_UNSAFE_LOAD = ("unsafe_load", "unsafe_load_all")
+_FULL_LOAD = ("full_load", "full_load_all")
 
 
 class UnsafeYamlLoad(Rule):
@@ -46,6 +48,8 @@ class UnsafeYamlLoad(Rule):
     """
 
     code = "NBG504"
+    # every report needs call.attr to be one of these (YAML: ruamel's YAML(typ="unsafe"))
+    call_names = _LOAD | frozenset(_UNSAFE_LOAD + _FULL_LOAD + ("YAML",))
     name = "unsafe-yaml-load"
     category = "unsafe-deserialization"
     severity = Severity.HIGH
@@ -63,9 +67,9 @@ class UnsafeYamlLoad(Rule):
             return
         if not (q.startswith("yaml.") or bare):
             return
-        if attr in ("unsafe_load", "unsafe_load_all"):
+        if attr in _UNSAFE_LOAD:
             ctx.report_node(self, call.node, f"yaml.{attr}() builds arbitrary Python objects from the document")
-        elif attr in ("full_load", "full_load_all"):
+        elif attr in _FULL_LOAD:
             ctx.report_node(self, call.node, f"yaml.{attr}() uses FullLoader, which has had code-execution bypasses",
                             severity=Severity.MEDIUM)
         elif attr in _LOAD:

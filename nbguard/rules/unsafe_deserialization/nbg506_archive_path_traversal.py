@@ -54,6 +54,7 @@ class ArchivePathTraversal(ObservesPaths, Rule):
     """
 
     code = "NBG506"
+    call_names = frozenset({"extractall", "unpack_archive"})  # see inspect_call
     name = "archive-path-traversal"
     category = "unsafe-deserialization"
     severity = Severity.MEDIUM

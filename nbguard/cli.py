@@ -60,8 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM ends a run like Ctrl-C (temp files removed, workers stopped), exit status 143."""
+
+
 def _terminated(signum, frame):
-    raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: temp files removed, workers stopped
+    raise _Terminated
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,9 +112,9 @@ def _main(argv: list[str] | None) -> int:
     except UsageError as e:
         print(f"nbguard: error: {e}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("nbguard: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(e, _Terminated) else 130  # 128 + the signal, as shells report it
 
 
 def make_config(args):

@@ -138,3 +138,31 @@ def test_discord_gate_is_necessary():
         t = "".join(rnd.choice(chars) for _ in range(rnd.randint(30, 90)))
         if p.regex.search(t):
             assert p.gate.search(t), t
+
+
+def _anchor_texts(anchors, seed):
+    """Texts near the anchors: anchors cut, overlapped, glued and mutated, and random soup."""
+    rnd = random.Random(seed)
+    alphabet = "".join(sorted(set("".join(anchors)))) + " \n\u212a\u017f"  # Kelvin K, long s
+    texts = list(anchors) + [a[:-1] for a in anchors] + [a[1:] for a in anchors]
+    for _ in range(4000):
+        a, b = rnd.choice(anchors), rnd.choice(anchors)
+        k = rnd.randint(0, min(len(a), len(b)))
+        t = a + b[k:] if a.endswith(b[:k]) else a[: rnd.randint(0, len(a))] + b[rnd.randint(0, len(b)):]
+        t = list(t)
+        for _ in range(rnd.randint(0, 2)):  # mutate a character or two
+            if t:
+                t[rnd.randrange(len(t))] = rnd.choice(alphabet)
+        texts.append("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 5))) + "".join(t))
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 80))) for _ in range(4000)]
+    return texts
+
+
+@pytest.mark.parametrize("pivots", [_tokens._PIVOTS, "", "-_", "".join(reversed(_tokens._PIVOTS)), "abcdefsuKE"])
+def test_any_anchor_regex_is_the_flat_anchor_test(pivots):
+    """search() finds something exactly when an anchor occurs, whatever the pivot characters."""
+    patterns()
+    anchors = tuple(_tokens._anchors)
+    rx = _tokens._any_anchor_regex(anchors, pivots)
+    for t in _anchor_texts(anchors, seed=len(pivots)):
+        assert (rx.search(t) is not None) == any(a in t for a in anchors), t

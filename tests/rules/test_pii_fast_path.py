@@ -56,3 +56,20 @@ def test_finders_still_find_on_later_lines():
     text = "id  value\n0  1.5\n1  4111 1111 1111 1111\nname: x\ncall me on 020 7946 0321\n+44 20 7946 0958"
     assert [m.value for m in _pii.find_cards(text)] == ["4111111111111111"]
     assert [m.value for m in _pii.find_phones(text)] == ["02079460321", "442079460958"]
+
+
+def test_nbg103_userinfo_lines_give_the_same_matches():
+    from nbguard.rules.secrets import nbg103_credentials_in_url as nbg103
+
+    rnd = random.Random(103)
+    pieces = ["://", "@", ":", "https", "postgres", "u", "pw", "host", "/", "?", " ", "\n", "\t", "x", "[::1]", ",", "é"]
+    seen = 0
+    for _ in range(20000):
+        t = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 25)))
+        if rnd.random() < 0.5:  # a URL with user info, cut by noise
+            t = t[: len(t) // 2] + rnd.choice(["https", "postgres", "s3"]) + "://u" + rnd.choice(["", ":pw"]) \
+                + "@" + rnd.choice(["host", "[::1]", "h\nx"]) + t[len(t) // 2:]
+        whole = list(nbg103._USERINFO.finditer(t))
+        assert _spans(nbg103.userinfo_matches(t)) == _spans(whole), t
+        seen += len(whole)
+    assert seen > 5000

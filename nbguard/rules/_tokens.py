@@ -8,8 +8,8 @@ Two sources, one table:
   keys, Anthropic, Google, Replicate, Groq, W&B in login commands...).
 
 Each pattern has literal anchors; a text is searched with a pattern only when
-one of its anchors occurs in it (a C-speed substring test), so the cost of a
-text without credentials is a handful of ``in`` checks.
+one of its anchors occurs in it (all anchors are looked for in one regex pass,
+see _PIVOTS), so the cost of a text without credentials is one search().
 """
 
 from __future__ import annotations
@@ -137,35 +137,28 @@ _DETECT_SECRETS = {
     "TwilioKeyDetector": ("Twilio API key", ("AC", "SK")),
 }
 
-# Anchors are tested in a small tree: an anchor is tested only when its gate, a substring of
-# it, occurs in the text (an anchor cannot occur where a substring of it does not), and a gate
-# sits under the most specific earlier gate that is a substring of it. Most texts lack most
-# gates, so a text costs about a dozen substring tests instead of one per anchor (~70).
-# Gates are listed general first ("sk-" and "AC" are themselves anchors); the set was picked
-# by timing the corpus, any set gives the same result.
-_GATES = ("_", "-", "A", "sk-", "AC", "gl", "gh")
-
-# Before the tree, one regex pass says whether ANY anchor occurs (97% of the corpus' texts have
-# none). Each anchor is a branch that consumes one "pivot" character of it and checks the rest
-# with a lookbehind and a lookahead of literals: ``hf_`` -> ``_(?<=hf_)``. So the regex matches
-# at the position of an anchor's pivot exactly when the anchor occurs there, and search() is None
-# exactly when no anchor occurs (literals only, no flags: the same test as ``in``). The pivot is
-# the first of _PIVOTS found in the anchor (else its first character): re scans the text for the
-# pivot characters alone, so rare ones make it fast. Picked by timing the corpus; any choice gives
-# the same result.
+# Which anchors occur in a text is found in one regex pass. Each anchor is a branch that
+# consumes one "pivot" character of it and checks the rest with a lookbehind and a lookahead of
+# literals: ``hf_`` -> ``_(?<=hf_)``. So the regex matches at a position exactly when an anchor
+# has its pivot there (literals only, no flags: the same test as ``in``), and as a match is that
+# one character, finditer() tries every position: at each match, the anchors with the same
+# pivot character are checked with startswith (two may share the position: "sk-", "sk-proj-").
+# 97% of the corpus' texts have no anchor: for them it is one search() that finds nothing.
+# The pivot is the first of _PIVOTS found in the anchor (else its first character): re scans
+# the text for the pivot characters alone, so rare ones make it fast. Picked by timing the
+# corpus; any choice gives the same result.
 _PIVOTS = "JKGxkAw-_md"
 _any_anchor: re.Pattern | None = None
+_by_pivot: dict[str, tuple[tuple[str, int], ...]] = {}  # pivot character -> (anchor, pivot index)
 
 _table: list[TokenPattern] | None = None
 _anchors: tuple[str, ...] = ()
 _by_anchor: dict[str, list[int]] = {}
 _always: list[int] = []
-# (anchors tested on every text, (gate, anchors, sub-gates) nodes)
-_tree: tuple[tuple[str, ...], tuple] = ((), ())
 
 
 def patterns() -> list[TokenPattern]:
-    global _table, _anchors, _tree, _any_anchor
+    global _table, _anchors, _any_anchor
     if _table is None:
         table = list(_OWN) + list(_from_detect_secrets())
         for i, p in enumerate(table):
@@ -174,64 +167,54 @@ def patterns() -> list[TokenPattern]:
             for a in p.anchors:
                 _by_anchor.setdefault(a, []).append(i)
         _anchors = tuple(_by_anchor)
-        _tree = _anchor_tree(_anchors, _GATES)
         _any_anchor = _any_anchor_regex(_anchors, _PIVOTS)
+        _by_pivot.update(_pivot_groups(_anchors, _PIVOTS))
         _table = table
     return _table
 
 
-def _any_anchor_regex(anchors: tuple[str, ...], pivots: str) -> re.Pattern:
-    """A regex whose search() finds something iff one of ``anchors`` occurs in the text."""
-    groups: dict[str, list[str]] = {}
+def _pivot(anchor: str, pivots: str) -> int:
+    return next((anchor.index(c) for c in pivots if c in anchor), 0)
+
+
+def _pivot_groups(anchors: tuple[str, ...], pivots: str) -> dict[str, tuple[tuple[str, int], ...]]:
+    groups: dict[str, list[tuple[str, int]]] = {}
     for a in sorted(anchors, key=len, reverse=True):
-        i = next((a.index(c) for c in pivots if c in a), 0)
-        behind = f"(?<={re.escape(a[:i + 1])})" if i else ""
-        ahead = f"(?={re.escape(a[i + 1:])})" if i + 1 < len(a) else ""
-        groups.setdefault(a[i], []).append(behind + ahead)
-    return re.compile("|".join(re.escape(c) + ("" if "" in rest else "(?:" + "|".join(rest) + ")")
-                               for c, rest in groups.items()))
+        i = _pivot(a, pivots)
+        groups.setdefault(a[i], []).append((a, i))
+    return {c: tuple(g) for c, g in groups.items()}
 
 
-def _anchor_tree(anchors: tuple[str, ...], gates: tuple[str, ...]) -> tuple[tuple[str, ...], tuple]:
-    def parent(s: str, pool: tuple[str, ...]) -> str | None:
-        # the most specific gate (latest listed) that is a proper substring of s
-        for g in reversed(pool):
-            if g != s and g in s:
-                return g
-        return None
-
-    under: dict[str | None, list[str]] = {None: []}
-    subgates: dict[str | None, list[str]] = {None: []}
-    for i, g in enumerate(gates):
-        under[g], subgates[g] = [], []
-        subgates[parent(g, gates[:i])].append(g)
-    for a in anchors:
-        under[parent(a, gates)].append(a)
-
-    def node(g: str) -> tuple:
-        return g, tuple(under[g]), tuple(node(k) for k in subgates[g])
-
-    return tuple(under[None]), tuple(node(g) for g in subgates[None])
+def _any_anchor_regex(anchors: tuple[str, ...], pivots: str) -> re.Pattern:
+    """A regex that matches (one character) exactly where one of ``anchors`` has its pivot."""
+    branches = []
+    for c, group in _pivot_groups(anchors, pivots).items():
+        rest = [(f"(?<={re.escape(a[:i + 1])})" if i else "") + (f"(?={re.escape(a[i + 1:])})" if i + 1 < len(a) else "")
+                for a, i in group]
+        branches.append(re.escape(c) + ("" if "" in rest else "(?:" + "|".join(rest) + ")"))
+    return re.compile("|".join(branches))
 
 
-def _present(text: str, anchors: tuple[str, ...], nodes: tuple, out: list[str]) -> list[str]:
-    for a in anchors:
-        if a in text:
-            out.append(a)
-    for gate, sub_anchors, sub_nodes in nodes:
-        if gate in text:
-            _present(text, sub_anchors, sub_nodes, out)
-    return out
+def _anchors_in(text: str, rx: re.Pattern, by_pivot: dict[str, tuple[tuple[str, int], ...]]) -> set[str]:
+    """The anchors that occur in ``text`` (``rx`` and ``by_pivot`` built from the same anchors and pivots)."""
+    found: set[str] = set()
+    first = rx.search(text)
+    if first is None:
+        return found
+    startswith = text.startswith
+    for m in rx.finditer(text, first.start()):
+        q = m.start()
+        for a, i in by_pivot[text[q]]:
+            if q >= i and startswith(a, q - i):
+                found.add(a)
+    return found
 
 
 def _candidates(text: str) -> list[int]:
-    """Indexes of the patterns whose anchors occur in ``text`` (C-speed substring tests,
-    gated by _GATES; faster than one alternation regex, and it sees overlapping anchors)."""
+    """Indexes of the patterns whose anchors occur in ``text``."""
     if _table is None:
         patterns()
-    if _any_anchor.search(text) is None:
-        return _always
-    present = _present(text, *_tree, [])
+    present = _anchors_in(text, _any_anchor, _by_pivot)
     if not present:
         return _always
     idx = set(_always)

@@ -237,8 +237,8 @@ def _from_detect_secrets() -> Iterator[TokenPattern]:
             pattern_anchors = anchors[:5] if "AKIA" in rx.pattern else anchors[5:]
         gate = None
         if source == _DISCORD_BOT and not flags & re.IGNORECASE:
-            # every match holds ".<6 token chars>." (the middle part of the pattern, verbatim)
-            gate = re.compile(r"\.[a-zA-Z\d_-]{6}\.", flags)
+            # every match holds ".<6 token chars>.<27 token chars>" (the end of the pattern, verbatim)
+            gate = re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}", flags)
         yield TokenPattern(provider, rx, pattern_anchors, f"detect-secrets:{name}", group, validate, gate)
 
 

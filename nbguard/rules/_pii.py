@@ -140,21 +140,23 @@ def looks_tabular(text: str, pos: int, label: str) -> bool:
 
 
 def finditer_lines(rx: re.Pattern, gates: tuple[re.Pattern, ...], text: str) -> Iterator[re.Match]:
-    """``rx.finditer(text)``, run only on the lines where one of ``gates`` matches. The same matches
-    when (1) no match of ``rx`` holds a newline, (2) ``rx``'s lookarounds read end of string as they
-    read a newline (lookbehinds see the text before ``pos`` anyway), (3) every match of ``rx``
-    contains a match of a gate (then its line does). tests/rules/test_pii_fast_path.py checks each use."""
+    """``rx.finditer(text)``, run only on the lines where one of ``gates`` matches (and those up to
+    1000 characters after them). The same matches when (1) no match of
+    ``rx`` holds a newline, (2) ``rx``'s lookarounds read end of string as they read a newline
+    (lookbehinds see the text before ``pos`` anyway), (3) every match of ``rx`` contains a match of
+    a gate (then its line does). tests/rules/test_pii_fast_path.py checks each use."""
     find, rfind, n = text.find, text.rfind, len(text)
     hits = [g.search(text) for g in gates]  # the next match of each gate
-    while True:
-        first = min((h.start() for h in hits if h is not None), default=-1)
-        if first < 0:
-            return
+    first = min((h.start() for h in hits if h is not None), default=-1)
+    while first >= 0:
+        # whole lines, from the gated one to the one 1000 characters further (a text gated on every
+        # line costs one finditer per 1000 characters, not one per line)
         a = rfind("\n", 0, first) + 1
-        b = find("\n", first)
+        b = find("\n", first + 1000)
         b = n if b < 0 else b
         yield from rx.finditer(text, a, b)
         hits = [h if h is None or h.start() > b else g.search(text, b) for g, h in zip(gates, hits)]
+        first = min((h.start() for h in hits if h is not None), default=-1)
 
 
 # -- e-mail addresses ----------------------------------------------------------------

@@ -33,6 +33,14 @@ def _texts(seed, n=6000):
             else:
                 parts.append("".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(0, 30))))
         yield "".join(parts)
+    for _ in range(n // 20):  # long texts: gated lines far apart, so finditer_lines runs in several windows
+        lines = []
+        for _ in range(rnd.randint(2, 40)):
+            r = rnd.random()
+            lines.append("filler text line " * rnd.randint(1, 90) if r < 0.5 else
+                         rnd.choice(samples) + rnd.choice(["", " ", "-", ".5", "x"]) if r < 0.8 else
+                         "".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(0, 30))))
+        yield "\n".join(lines)
 
 
 def _spans(ms):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 if TYPE_CHECKING:
     from ..engine import CellContext, TextView
@@ -139,6 +139,26 @@ def looks_tabular(text: str, pos: int, label: str) -> bool:
     return bool(re.search(r"['\"](?:e-?mail|email_address|mail|phone|ssn|iban|card)[\w ]*['\"]\s*:", line, re.I))
 
 
+def finditer_lines(rx: re.Pattern, gates: tuple[re.Pattern, ...], text: str) -> Iterator[re.Match]:
+    """``rx.finditer(text)``, run only on the lines where one of ``gates`` matches (and those up to
+    1000 characters after them). The same matches when (1) no match of
+    ``rx`` holds a newline, (2) ``rx``'s lookarounds read end of string as they read a newline
+    (lookbehinds see the text before ``pos`` anyway), (3) every match of ``rx`` contains a match of
+    a gate (then its line does). tests/rules/test_pii_fast_path.py checks each use."""
+    find, rfind, n = text.find, text.rfind, len(text)
+    hits = [g.search(text) for g in gates]  # the next match of each gate
+    first = min((h.start() for h in hits if h is not None), default=-1)
+    while first >= 0:
+        # whole lines, from the gated one to the one 1000 characters further (a text gated on every
+        # line costs one finditer per 1000 characters, not one per line)
+        a = rfind("\n", 0, first) + 1
+        b = find("\n", first + 1000)
+        b = n if b < 0 else b
+        yield from rx.finditer(text, a, b)
+        hits = [h if h is None or h.start() > b else g.search(text, b) for g, h in zip(gates, hits)]
+        first = min((h.start() for h in hits if h is not None), default=-1)
+
+
 # -- e-mail addresses ----------------------------------------------------------------
 
 EMAIL = re.compile(r"(?<![\w.%+\-/])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}"
@@ -220,6 +240,8 @@ _CARD = re.compile(
     r"|(?P<g6>\d{4}(?P<sep6>[ \-])\d{6}(?P=sep6)\d{4,5})"  # Amex / Diners 4-6-5, 4-6-4
     r"|(?P<plain>\d{13,19})"
     r")(?![\w,/:\-]|\.\d)")
+# every _CARD match holds 4 digits then a separator and 4 more (grouped) or 13 digits (plain)
+_CARD_GATE = (re.compile(r"\d{4}(?:[ \-]\d{4}|\d{9})"),)
 _TEST_CARDS = frozenset({
     "4111111111111111", "4242424242424242", "4012888888881881", "4222222222222", "4000056655665556",
     "4000000000000002", "4000000000000077", "4000000000003220", "4000002500003155", "4000000000009995",
@@ -270,11 +292,9 @@ def find_cards(text: str) -> list[PiiMatch]:
     """Card numbers: 13-19 digits (plain, or grouped 4-4-4-4 / 4-6-5 with one kind of separator)
     with a known issuer prefix and length, passing Luhn; test cards and repeated digits are ``sample``.
     Plain digit runs are skipped when the text has several that mostly fail Luhn: those are ids."""
-    if not re.search(r"\d{4}", text):
-        return []
     grouped, plain, plain_seen = [], [], 0
     plain_ok = 0
-    for m in _CARD.finditer(text):
+    for m in finditer_lines(_CARD, _CARD_GATE, text):
         raw = m.group()
         digits = re.sub(r"\D", "", raw)
         if not 13 <= len(digits) <= 19:
@@ -305,6 +325,7 @@ IBAN_LENGTHS = {
 }
 IBAN = re.compile(r"(?<![A-Za-z0-9])(?P<iban>[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?)"
                   r"(?![A-Za-z0-9])")
+_IBAN_GATE = (re.compile(r"[A-Z]{2}\d{2}"),)  # how every IBAN match begins
 _IBAN_SAMPLES = frozenset({
     "GB82WEST12345698765432", "GB33BUKB20201555555555", "GB29NWBK60161331926819", "DE89370400440532013000",
     "DE44500105175407324931", "FR1420041010050500013M02606", "FR7630006000011234567890189", "NL91ABNA0417164300",
@@ -327,10 +348,8 @@ def iban_ok(iban: str) -> bool:
 
 
 def find_ibans(text: str) -> list[PiiMatch]:
-    if not re.search(r"[A-Z]{2}\d{2}", text):
-        return []
     out = []
-    for m in IBAN.finditer(text):
+    for m in finditer_lines(IBAN, _IBAN_GATE, text):
         raw = m.group("iban")
         compact = raw.replace(" ", "")
         # the regex may take a trailing group that belongs to the text; try the exact country length
@@ -354,6 +373,9 @@ _PHONE = re.compile(
     r")(?![\w\-]|[.:/]\d)")
 
 
+# every international match begins "+<1-9>", every North-American one ends "ddd-dddd" or "ddd.dddd"
+# (searched from the "+", "-" or "." with a lookbehind: a literal first character makes re fast)
+_PHONE_GATE = (re.compile(r"\+[1-9]"), re.compile(r"-(?<=\d\d\d-)\d{4}"), re.compile(r"\.(?<=\d\d\d\.)\d{4}"))
 _TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 
 
@@ -369,6 +391,8 @@ def _nanp_ok(d: str) -> bool:
 # National formats with a trunk 0 (UK "020 7946 0321", FR "06 12 34 56 78", DE "030 1234 5678")
 # look like any grouped digits, so they count only right after a word that says "phone".
 _NATIONAL = re.compile(r"(?<![\w.+\-/:=#])0\d{1,4}(?:[ \-]\d{2,4}){2,4}(?![\w\-]|[.:/]\d)")
+# every _NATIONAL match begins so (the trunk 0, then at least two "[ -]<2-4 digits>" groups)
+_NATIONAL_GATE = (re.compile(r"0\d{1,4}[ \-]\d{2,4}[ \-]\d\d"),)
 _PHONE_WORD = re.compile(r"(?:phone|tel|telephone|mobile|cell|call(?:\s+(?:back|me|us))?(?:\s+(?:on|at))?|fax|whatsapp"
                          r"|contact|ring|sms|text\s+(?:me|us))\.?\s*(?:no\.?|number|nr\.?|#)?\s*[:=]?\s*$", re.I)
 # Numbers set aside for fiction and examples: Ofcom's drama ranges.
@@ -401,7 +425,7 @@ def find_phones(text: str) -> list[PiiMatch]:
 
 def _find_phones(text: str) -> list[PiiMatch]:
     out = []
-    for m in _NATIONAL.finditer(text):
+    for m in finditer_lines(_NATIONAL, _NATIONAL_GATE, text):
         digits = re.sub(r"\D", "", m.group())
         if not 10 <= len(digits) <= 12:
             continue
@@ -409,7 +433,7 @@ def _find_phones(text: str) -> list[PiiMatch]:
         if not _PHONE_WORD.search(text[max(line_start, m.start() - 40):m.start()]):
             continue
         out.append(PiiMatch(m.start(), m.end(), digits, bool(_NATIONAL_SAMPLES.match(digits))))
-    for m in _PHONE.finditer(text):
+    for m in finditer_lines(_PHONE, _PHONE_GATE, text):
         raw = m.group()
         digits = re.sub(r"\D", "", raw)
         nanp = digits[-10:] if m.group("nanp") or digits.startswith("1") else None

@@ -122,9 +122,11 @@ def test_candidates_equal_flat_anchor_test():
         assert _tokens._candidates(t) == _flat_candidates(t), t
 
 
-def test_every_anchor_is_reachable_in_the_tree():
+def test_every_anchor_is_found():
     patterns()
-    assert sorted(_tokens._present("\n".join(_tokens._anchors), *_tokens._tree, [])) == sorted(_tokens._anchors)
+    assert _tokens._anchors_in("\n".join(_tokens._anchors), _tokens._any_anchor, _tokens._by_pivot) == set(_tokens._anchors)
+    for a in _tokens._anchors:
+        assert _tokens._anchors_in(f"({a})", _tokens._any_anchor, _tokens._by_pivot) == {b for b in _tokens._anchors if b in a}
 
 
 def test_discord_gate_is_necessary():
@@ -138,3 +140,34 @@ def test_discord_gate_is_necessary():
         t = "".join(rnd.choice(chars) for _ in range(rnd.randint(30, 90)))
         if p.regex.search(t):
             assert p.gate.search(t), t
+
+
+def _anchor_texts(anchors, seed):
+    """Texts near the anchors: anchors cut, overlapped, glued and mutated, and random soup."""
+    rnd = random.Random(seed)
+    alphabet = "".join(sorted(set("".join(anchors)))) + " \n\u212a\u017f"  # Kelvin K, long s
+    texts = list(anchors) + [a[:-1] for a in anchors] + [a[1:] for a in anchors]
+    for _ in range(4000):
+        a, b = rnd.choice(anchors), rnd.choice(anchors)
+        k = rnd.randint(0, min(len(a), len(b)))
+        t = a + b[k:] if a.endswith(b[:k]) else a[: rnd.randint(0, len(a))] + b[rnd.randint(0, len(b)):]
+        t = list(t)
+        for _ in range(rnd.randint(0, 2)):  # mutate a character or two
+            if t:
+                t[rnd.randrange(len(t))] = rnd.choice(alphabet)
+        texts.append("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 5))) + "".join(t))
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 80))) for _ in range(4000)]
+    return texts
+
+
+@pytest.mark.parametrize("pivots", [_tokens._PIVOTS, "", "-_", "".join(reversed(_tokens._PIVOTS)), "abcdefsuKE"])
+def test_any_anchor_regex_is_the_flat_anchor_test(pivots):
+    """search() finds something exactly when an anchor occurs, and _anchors_in() finds which ones
+    (overlapping ones included), whatever the pivot characters."""
+    patterns()
+    anchors = tuple(_tokens._anchors)
+    rx = _tokens._any_anchor_regex(anchors, pivots)
+    by_pivot = _tokens._pivot_groups(anchors, pivots)
+    for t in _anchor_texts(anchors, seed=len(pivots)):
+        assert (rx.search(t) is not None) == any(a in t for a in anchors), t
+        assert _tokens._anchors_in(t, rx, by_pivot) == {a for a in anchors if a in t}, t

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Iterator
 
 from ...model import Severity
 from .._filters import is_dummy_password, is_local_host, is_templated, looks_like_key
@@ -17,6 +18,20 @@ _QUERY = re.compile(
     r"|password|passwd|key|sig|X-Amz-Security-Token|appid|app[_\-]?key|access[_\-]?key|subscription[_\-]?key)"
     r"=(?P<v>[^&\s'\"#<>\\)]+)", re.I)
 _ANCHORS = ("://", "?", "&")
+
+
+def userinfo_matches(t: str) -> Iterator[re.Match]:
+    """``_USERINFO.finditer(t)``, run only on the lines that hold "://" and "@" (every match holds
+    both, none holds a newline, and the pattern has no lookaround or anchor: the same matches)."""
+    find, n = t.find, len(t)
+    i = find("://")
+    while i >= 0:
+        a = t.rfind("\n", 0, i) + 1
+        b = find("\n", i)
+        b = n if b < 0 else b
+        if find("@", a, b) >= 0:
+            yield from _USERINFO.finditer(t, a, b)
+        i = find("://", b)
 _NO_USER_SCHEMES = ("ssh", "git", "git+ssh", "ssh+git", "sftp", "scp", "mailto", "xmpp", "sip")
 # libpq / ODBC / ADO.NET keyword connection strings: "host=db user=etl password=..." / "Server=..;Pwd=..;"
 _CONN_KEYWORD = re.compile(r"(?:^|[\s;\"'])(?:host|hostaddr|server|dbname|database|data source|uid|user id|user|port)"
@@ -89,7 +104,7 @@ class CredentialsInUrl(Rule):
             return
         where = _WHERE[text.kind]
         if "@" in t:
-            for m in _USERINFO.finditer(t):
+            for m in userinfo_matches(t):
                 self._userinfo(m, ctx, where)
         if "=" in t and ("?" in t or "&" in t):
             for m in _QUERY.finditer(t):

@@ -118,6 +118,15 @@ class CellContext:
         self.facts = run.facts
         self.code: CellCode | None = None
         self._py_lines: list[str] | None = None
+        self._memo: dict | None = None
+
+    @property
+    def memo(self) -> dict:
+        """Per-context scratch space several rules share (e.g. nbguard.rules.secrets._shared's
+        answer for the cell's displayed last expression); keys are owned by the helper that writes them."""
+        if self._memo is None:
+            self._memo = {}
+        return self._memo
 
     @property
     def notebook(self) -> Notebook:

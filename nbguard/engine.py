@@ -9,7 +9,8 @@ For each cell in file order:
    then binds the cell's imports and assignments into the notebook-wide
    :class:`~nbguard.analysis.Scope`, so later cells resolve earlier values.
 
-A call goes only to the rules whose ``call_names`` admit it (see :class:`RuleSet`).
+A call goes only to the rules whose call preconditions (``call_names``, ``call_keywords``,
+``call_suffixes``, ``call_pattern``) admit it (see :class:`RuleSet`).
 When an enabled rule reads path facts (``uses_path_facts``), the engine records them
 (:mod:`nbguard.rules._paths`) once per call, shell line and ``Assign``/``Delete``,
 after every rule has seen it: rules see the facts of earlier code only.
@@ -117,6 +118,15 @@ class CellContext:
         self.facts = run.facts
         self.code: CellCode | None = None
         self._py_lines: list[str] | None = None
+        self._memo: dict | None = None
+
+    @property
+    def memo(self) -> dict:
+        """Per-context scratch space several rules share (e.g. nbguard.rules.secrets._shared's
+        answer for the cell's displayed last expression); keys are owned by the helper that writes them."""
+        if self._memo is None:
+            self._memo = {}
+        return self._memo
 
     @property
     def notebook(self) -> Notebook:
@@ -233,16 +243,37 @@ class RuleSet:
         wanted = tuple(self.node)
         self._skip_markers = not any(issubclass(t, _MARKER_TYPES) for t in wanted)
         self.child_fields: dict[type, tuple[str, ...]] = {}
-        # Preconditions rules may declare (Rule.call_names, text_anchors, shell_anchors): a
-        # hook they rule out is not called. Rules keep their relative order either way.
-        order = {id(r): i for i, r in enumerate(self.rules)}
-        self._call_any = [r for r in self.call if r.call_names is None]
-        named: dict[str, list[Rule]] = {}
-        for r in self.call:
+        # Preconditions rules may declare (Rule.call_names, call_keywords, call_suffixes,
+        # call_pattern, text_anchors, shell_anchors): a hook they rule out is not called. Rules
+        # keep their relative order either way. Call rules are bits of a mask: the bits a callee
+        # admits are computed once per (qualname, attr), those of a keyword name once per name,
+        # and the rule list of a mask once per mask -- per call, a dict lookup or two.
+        always = 0
+        named: dict[str, int] = {}
+        self._call_suffix_rules: list[tuple[tuple[str, ...], int]] = []
+        self._call_pattern_rules: list[tuple[re.Pattern, int]] = []
+        self._call_kw_rules: list[tuple[object, int]] = []
+        for i, r in enumerate(self.call):
+            bit = 1 << i
+            if r.call_names is None and r.call_keywords is None and r.call_suffixes is None \
+                    and r.call_pattern is None:
+                always |= bit
+                continue
             for n in r.call_names or ():
-                named.setdefault(n, []).append(r)
-        self._call_named = {n: sorted(self._call_any + rs, key=lambda r: order[id(r)]) for n, rs in named.items()}
-        self._order = order
+                named[n] = named.get(n, 0) | bit
+            if r.call_suffixes:
+                self._call_suffix_rules.append((tuple(r.call_suffixes), bit))
+            if r.call_pattern is not None:
+                self._call_pattern_rules.append((r.call_pattern, bit))
+            if r.call_keywords is not None:
+                self._call_kw_rules.append((r.call_keywords, bit))
+        self._call_always = always
+        self._call_named = named
+        self._call_suffixes = tuple(x for sfx, _ in self._call_suffix_rules for x in sfx)
+        # `**expr` may carry any keyword: it admits every keyword-gated rule
+        self._call_kw_masks: dict[str | None, int] = {None: sum(b for _, b in self._call_kw_rules)}
+        self._call_name_masks: dict[tuple[str, str], int] = {}
+        self._call_lists: dict[int, list[Rule]] = {}
         self._gated_text = {k for k, rs in self.text.items() if any(r.text_anchors is not None for r in rs)}
         self._gated_shell = any(r.shell_anchors is not None for r in self.shell)
         # The path-fact observer (nbguard/rules/_paths.py): when a rule reads what earlier calls,
@@ -252,18 +283,54 @@ class RuleSet:
 
     def calls_for(self, site: CallSite) -> list[Rule]:
         """The call rules to run on a call, in rule order."""
+        key = (site.qualname, site.attr)
+        mask = self._call_name_masks.get(key)
+        if mask is None:
+            mask = self._name_mask(key)
+        if self._call_kw_rules:
+            kws = site.node.keywords
+            if kws:
+                masks = self._call_kw_masks
+                for k in kws:
+                    m = masks.get(k.arg)
+                    if m is None:
+                        m = self._keyword_mask(k.arg)
+                    mask |= m
+        rules = self._call_lists.get(mask)
+        if rules is None:
+            rules = self._call_lists[mask] = [r for i, r in enumerate(self.call) if mask >> i & 1]
+        return rules
+
+    def _name_mask(self, key: tuple[str, str]) -> int:
+        """The call rules a callee admits: always-run rules, call_names, call_suffixes, call_pattern."""
+        q, attr = key
+        last = q.rpartition(".")[2]
         named = self._call_named
-        if not named:
-            return self._call_any
-        last = site.qualname.rpartition(".")[2]
-        a = named.get(last)
-        attr = site.attr
-        if attr == last or attr not in named:
-            return self._call_any if a is None else a
-        b = named[attr]
-        if a is None:
-            return b
-        return sorted(set(a) | set(b), key=lambda r: self._order[id(r)])
+        mask = self._call_always | named.get(last, 0) | named.get(attr, 0)
+        if self._call_suffixes and q.endswith(self._call_suffixes):
+            for suffixes, bit in self._call_suffix_rules:
+                if q.endswith(suffixes):
+                    mask |= bit
+        for pattern, bit in self._call_pattern_rules:
+            if pattern.search(last) or (attr and pattern.search(attr)):
+                mask |= bit
+        if len(self._call_name_masks) >= 1 << 16:
+            self._call_name_masks.clear()  # bounded: a long batch run sees many callee names
+        self._call_name_masks[key] = mask
+        return mask
+
+    def _keyword_mask(self, name: str) -> int:
+        """The keyword-gated call rules a keyword name admits (call_keywords: a set or a predicate)."""
+        mask = 0
+        for spec, bit in self._call_kw_rules:
+            if spec(name) if callable(spec) else name in spec:
+                mask |= bit
+        if len(self._call_kw_masks) >= 1 << 14:
+            star = self._call_kw_masks[None]
+            self._call_kw_masks.clear()
+            self._call_kw_masks[None] = star
+        self._call_kw_masks[name] = mask
+        return mask
 
     def texts_for(self, kind: str, text: str) -> list[Rule]:
         rules = self.text.get(kind, ())

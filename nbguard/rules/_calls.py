@@ -164,6 +164,13 @@ class EnvSet:
     node: ast.AST  # the value's node, for the report
 
 
+_ENV_SET_PAIRS = ("os.environ.setdefault", "os.putenv", "os.environ.__setitem__")
+# Every call env_sets reads: a rule whose check_call only looks at env_sets of an os.* call
+# may use their last names (ENV_SET_CALL_NAMES) as call_names.
+ENV_SET_CALLS = _ENV_SET_PAIRS + ("os.environ.update",)
+ENV_SET_CALL_NAMES = frozenset(q.rpartition(".")[2] for q in ENV_SET_CALLS)
+
+
 def env_sets(node: ast.AST, scope: Scope) -> Iterator[EnvSet]:
     """Environment variables an ``ast.Assign`` or ``ast.Call`` sets."""
     if isinstance(node, ast.Assign):
@@ -176,7 +183,7 @@ def env_sets(node: ast.AST, scope: Scope) -> Iterator[EnvSet]:
     if not isinstance(node, ast.Call):
         return
     q = scope.qualname(node.func) or ""
-    if q in ("os.environ.setdefault", "os.putenv", "os.environ.__setitem__") and len(node.args) >= 2:
+    if q in _ENV_SET_PAIRS and len(node.args) >= 2:
         k = scope.value(node.args[0])
         if k is not None and isinstance(k.value, str) and not k.partial:
             yield EnvSet(k.value, scope.value(node.args[1]), node.args[1])

@@ -30,7 +30,7 @@ import ast
 import importlib
 import pkgutil
 import re
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 from ..model import CATEGORIES, Severity
 
@@ -60,6 +60,18 @@ class Rule:
     # check_call only for calls whose callee ends in one of these names: the last part of the
     # resolved name ("load" for torch.load, even if imported as tl) or the name as written.
     call_names: ClassVar[frozenset[str] | None] = None
+    # check_call only for calls that pass one of these keyword names (``verify=...``), or any
+    # ``**expr`` (whose keys may be these, statically known or not). Either a set of names or a
+    # pure predicate on a keyword name (the engine caches its answer per name).
+    call_keywords: ClassVar["frozenset[str] | Callable[[str], bool] | None"] = None
+    # check_call only when the resolved callee name ends with one of these strings
+    # (``str.endswith``; for tests like ``q.endswith("HTTPServer")`` that need no dot).
+    call_suffixes: ClassVar[tuple[str, ...] | None] = None
+    # check_call only when this pattern matches (``re.search``) the last part of the resolved
+    # callee name or the name as written (``download`` in ``my_utils.download_image``).
+    call_pattern: ClassVar["re.Pattern[str] | None"] = None
+    # The call preconditions above combine with OR: a rule that declares several runs when any
+    # of them holds (e.g. some callee names, or a keyword on any call). None declared: every call.
     # check_text only when one of these substrings occurs in the text (case-sensitive).
     text_anchors: ClassVar[tuple[str, ...] | None] = None
     # check_shell only when one of these substrings occurs in the command's text.

@@ -5,6 +5,7 @@ import re
 
 from ...model import Severity
 from .._calls import (
+    ENV_SET_CALL_NAMES,
     VERBS,
     anchor,
     describe_value,
@@ -109,6 +110,10 @@ class TlsVerificationDisabled(Rule):
              "semgrep:python.lang.security.audit.network.disabled-cert-validation")
     fix = "keep certificate checks on; point verify= / REQUESTS_CA_BUNDLE at the right CA bundle instead"
     nodes = (ast.Assign,)
+    # check_call reports: env_sets of an os.* call; add_argument(flag); else only through a
+    # keyword it reads (_BROWSER_KWARGS, args=, _KWARGS) or a **dict (may_have_kw)
+    call_names = ENV_SET_CALL_NAMES | {"add_argument"}
+    call_keywords = _KWARGS | _BROWSER_KWARGS | {"args"}
 
     # -- Python calls --------------------------------------------------------------
     def check_call(self, call, ctx) -> None:

@@ -27,10 +27,17 @@ def _is_cert_none(expr, scope) -> bool:
 _WEAK_NAMES = frozenset(p.rpartition(".")[2] for p in _WEAK_PROTOCOLS)
 
 
-def _weak(expr, scope) -> str | None:
+_PROTOCOL_KWARGS = ("protocol", "ssl_version", "method")
+
+
+def _may_be_weak(expr) -> bool:
     # only a name or an attribute resolves to a dotted name without "()"
     t = type(expr)
-    if t is not ast.Name and (t is not ast.Attribute or expr.attr not in _WEAK_NAMES):
+    return t is ast.Name or (t is ast.Attribute and expr.attr in _WEAK_NAMES)
+
+
+def _weak(expr, scope) -> str | None:
+    if not _may_be_weak(expr):
         return None
     q = scope.qualname(expr) or ""
     return q.rsplit(".", 1)[-1] if q in _WEAK_PROTOCOLS else None
@@ -103,8 +110,14 @@ class UnverifiedSslContext(Rule):
                 ctx.report_node(self, anchor(call, reqs), "ssl.wrap_socket() with cert_reqs=CERT_NONE: the peer "
                                                           "certificate is not checked")
                 return
-        kws = [call.arg(n, None) for n in ("protocol", "ssl_version", "method")] if call.node.keywords else []
-        for node in list(call.node.args[:1]) + kws:
+        # call.arg finds these keywords only when one is written, or in a **dict
+        keywords = call.node.keywords
+        kws = [call.arg(n, None) for n in _PROTOCOL_KWARGS] \
+            if keywords and any(k.arg is None or k.arg in _PROTOCOL_KWARGS for k in keywords) else []
+        first = call.node.args[:1]
+        if not kws and not (first and _may_be_weak(first[0])):
+            return  # _weak would say None to every candidate
+        for node in first + kws:
             if node is None:
                 continue
             weak = _weak(node, call.scope)

@@ -4,7 +4,10 @@ import ast
 
 from ...model import Severity
 from .._calls import (
+    ENV_SET_CALL_NAMES,
+    HTTP_CALL_NAMES,
     anchor,
+    last_names,
     credentials_sent,
     data_sent,
     env_sets,
@@ -48,6 +51,13 @@ _STORE_CLIENTS = {
 }
 _STORE_CREDENTIALS = ("basic_auth", "http_auth", "api_key", "token", "password", "auth_client_secret")
 _ANONYMOUS = ("", "anonymous", "ftp")
+_URLLIB_REQUEST = ("urllib.request.Request", "urllib2.Request")
+_URLLIB_OPEN = ("urllib.request.urlopen", "urllib2.urlopen")
+_WANDB_LOGIN = "wandb.login"
+_FTP = ("ftplib.FTP", "ftplib.FTP().login")
+_TELNET = ("telnetlib.Telnet", "telnetlib3.open_connection")
+_SMTP_LOGIN = "smtplib.SMTP().login"
+_HOST_KEY_POLICY = "set_missing_host_key_policy"
 
 
 class PlaintextCredentialsSent(Rule):
@@ -111,6 +121,12 @@ class PlaintextCredentialsSent(Rule):
              "bandit:B321", "bandit:B312", "bandit:B507", "ruff:S321", "ruff:S312", "ruff:S507")
     fix = "use https:// (FTP_TLS, SFTP, SMTP_SSL/starttls) or keep the service on localhost / an SSH tunnel"
     nodes = (ast.Assign,)
+    # check_call reports only: env_sets of an os.* call, the callees it names below (by
+    # http_call or its tables), or a call given one of _BASE_URL_KWARGS (may_have_kw: or **)
+    call_names = ENV_SET_CALL_NAMES | HTTP_CALL_NAMES | last_names(
+        _URLLIB_REQUEST, _URLLIB_OPEN, _MLFLOW, _STORE_CLIENTS, (_WANDB_LOGIN, _SMTP_LOGIN), _FTP, _TELNET) \
+        | {_HOST_KEY_POLICY}
+    call_keywords = _BASE_URL_SET
 
     # -- Python calls --------------------------------------------------------------
     def check_call(self, call, ctx) -> None:
@@ -123,11 +139,11 @@ class PlaintextCredentialsSent(Rule):
         if http is not None:
             self._request(call, ctx, http.url, lambda: data_sent(call, http))
             return
-        if q in ("urllib.request.Request", "urllib2.Request"):
+        if q in _URLLIB_REQUEST:
             self._request(call, ctx, call.arg("url", 0),
                           lambda: "data=" if call.arg("data", 1) is not None else None, headers_pos=2)
             return
-        if q in ("urllib.request.urlopen", "urllib2.urlopen"):
+        if q in _URLLIB_OPEN:
             self._request(call, ctx, call.arg("url", 0), lambda: "data=" if call.arg("data", 1) is not None else None)
             return
         if q in _MLFLOW:
@@ -136,19 +152,19 @@ class PlaintextCredentialsSent(Rule):
         if q in _STORE_CLIENTS:
             self._store(call, ctx, *_STORE_CLIENTS[q])
             return
-        if q == "wandb.login":
+        if q == _WANDB_LOGIN:
             self._endpoint(call, ctx, call.arg("host", None), "Weights & Biases", Severity.HIGH)
             return
-        if q in ("ftplib.FTP", "ftplib.FTP().login"):
+        if q in _FTP:
             self._ftp(call, ctx)
             return
-        if q in ("telnetlib.Telnet", "telnetlib3.open_connection"):
+        if q in _TELNET:
             self._telnet(call, ctx)
             return
-        if q == "smtplib.SMTP().login":
+        if q == _SMTP_LOGIN:
             self._smtp(call, ctx)
             return
-        if call.attr == "set_missing_host_key_policy":
+        if call.attr == _HOST_KEY_POLICY:
             self._paramiko(call, ctx)
             return
         if not may_have_kw(call, _BASE_URL_SET):

@@ -4,7 +4,7 @@ import ast
 import re
 
 from ...model import Severity
-from .._calls import anchor, known_true
+from .._calls import anchor, known_true, last_names
 from .._shell import words_span
 from .._urls import callee, invocations
 from ..base import Rule
@@ -16,6 +16,8 @@ _RUN_ATTRS = frozenset({"run", "run_server", "run_simple", "launch", "serve", "r
                         "start_server", "configure", "init", "run_with_ngrok", "queue"})
 _TUNNELS = ("pyngrok.ngrok.connect", "ngrok.connect", "flask_ngrok.run_with_ngrok", "ngrok.forward",
             "pyngrok.ngrok.connect()")
+_ACI_CONFIG = "AciWebservice.deploy_configuration"
+_SERVER_CLASSES = ("HTTPServer", "TCPServer", "ThreadingHTTPServer", "ThreadingTCPServer")
 _SERVERS = {
     # program -> options that carry the bind address
     "uvicorn": ("--host",), "hypercorn": ("--bind", "-b"), "gunicorn": ("--bind", "-b"),
@@ -111,6 +113,10 @@ class ServiceExposed(Rule):
     cwe = 1327
     peers = ("bandit:B104", "ruff:S104", "bandit:B201", "ruff:S201")
     fix = "bind 127.0.0.1 and reach the service through an SSH tunnel; keep tokens/auth on; no public share links"
+    # check_call reports only on the callees it tests below: _TUNNELS (and pyngrok's connect),
+    # launch, the Azure ACI config, configure and _RUN_ATTRS, bind, and *HTTPServer/*TCPServer
+    call_names = last_names(_TUNNELS, (_ACI_CONFIG,)) | _RUN_ATTRS | {"launch", "configure", "bind"}
+    call_suffixes = _SERVER_CLASSES
 
     # -- Python ----------------------------------------------------------------------
     def check_call(self, call, ctx) -> None:
@@ -122,7 +128,7 @@ class ServiceExposed(Rule):
             ctx.report_node(self, anchor(call, call.arg("share", None)),
                             f"{callee(call)}(share=True) without auth=: anyone with the public link can use the app")
             return
-        if q.endswith("AciWebservice.deploy_configuration"):
+        if q.endswith(_ACI_CONFIG):
             # Azure ML: an Azure Container Instance gets a public scoring URI, and auth is off by default
             auth = call.value("auth_enabled", None)
             token = call.value("token_auth_enabled", None)
@@ -153,7 +159,7 @@ class ServiceExposed(Rule):
                         ctx.report_node(self, anchor(call, node),
                                         f"{callee(call)} serves on every network interface ({kw}={v.value!r})")
                     return
-        if q.endswith(("HTTPServer", "TCPServer", "ThreadingHTTPServer", "ThreadingTCPServer")) or call.attr == "bind":
+        if q.endswith(_SERVER_CLASSES) or call.attr == "bind":
             addr = call.arg("server_address", 0) if call.attr != "bind" else call.arg("address", 0)
             if isinstance(addr, ast.Tuple) and addr.elts:
                 v = call.scope.value(addr.elts[0])

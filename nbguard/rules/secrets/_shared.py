@@ -76,12 +76,20 @@ PROVIDER_ENV = frozenset({
 })
 
 
+# Every word SECRET_NAME and _KEY_NAME (nbguard/rules/_filters.py) can match contains one of
+# these, compared with the same re.IGNORECASE folding; most names contain none of them and are
+# answered with this one search instead of four (tests/rules/test_secret_name_prefilter.py).
+_NAME_WORD = re.compile(r"pass|pwd|secret|token|key|credential|bearer", re.I)
+
+
 @lru_cache(maxsize=1 << 16)  # a pure function of the name; the same names recur in every notebook
 def secret_name_kind(name: str) -> str | None:
     """Does ``name`` (a variable, key, argument or environment variable) hold a credential?
     "password" (chosen by people), "secret" (a key or token), "weak" (``*_key``: only
     when the value looks generated) or None."""
-    if not name or is_hash_name(name):
+    if not name or (not _NAME_WORD.search(name) and name.upper() not in PROVIDER_ENV):
+        return None  # no secret word: neither is_secret_name nor is_key_name can match
+    if is_hash_name(name):
         return None
     if name.upper() in PROVIDER_ENV:
         return "secret"
@@ -163,11 +171,18 @@ def is_displayed_last_expr(node: ast.AST, ctx: "CellContext") -> bool:
     last = code.tree.body[-1]
     if not isinstance(last, ast.Expr) or not output_is_shown(ctx):
         return False
-    # a trailing ';' silences the display
-    lines = code.python_source.split("\n")
-    end = getattr(last, "end_lineno", None) or last.lineno
-    tail = lines[end - 1][last.end_col_offset or 0:] if 0 < end <= len(lines) else ""
-    return not tail.split("#", 1)[0].strip().startswith(";")
+    memo = ctx.memo  # NBG105, NBG106 and NBG107 all ask about the same node
+    shown = memo.get(_LAST_SHOWN)
+    if shown is None or shown[0] is not last:
+        # a trailing ';' silences the display
+        lines = code.python_source.split("\n")
+        end = getattr(last, "end_lineno", None) or last.lineno
+        tail = lines[end - 1][last.end_col_offset or 0:] if 0 < end <= len(lines) else ""
+        shown = memo[_LAST_SHOWN] = (last, not tail.split("#", 1)[0].strip().startswith(";"))
+    return shown[1]
+
+
+_LAST_SHOWN = "secrets.last_expr_shown"  # ctx.memo key: (the last statement, is it displayed)
 
 
 def cell_has_output(ctx: "CellContext") -> bool:

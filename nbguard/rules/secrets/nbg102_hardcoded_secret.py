@@ -55,6 +55,18 @@ for _suffix, _spec in _POSITIONAL.items():
 _ENV_SETTERS = ("os.environ.setdefault", "os.putenv", "dotenv.set_key")
 _ENV_GETTERS = ("os.environ.get", "os.getenv")
 _ENV_CALL_NAMES = frozenset(s.rpartition(".")[2] for s in _ENV_SETTERS + _ENV_GETTERS)  # a cheap test first
+_AUTH_PAIR_KWARGS = ("auth", "basic_auth", "http_auth")
+_SDK_KEY_KWARGS = ("key", "secret")  # credentials for wandb.login and s3fs/boto3
+_CONFIG_SETTERS = ("set", "config")
+# Keyword names check_call's keyword loop looks at; any other keyword is skipped at once.
+_KW_SPECIAL = frozenset(("storage_options",) + _AUTH_PAIR_KWARGS + _SDK_KEY_KWARGS) | frozenset(_CREDENTIAL_KWARGS)
+
+
+def _kw_checked(name: str) -> bool:
+    """Could check_call report through a keyword of this name? (a pure function of the name)"""
+    return name in _KW_SPECIAL or secret_name_kind(name) is not None
+
+
 # Calls where `token=` is a vocabulary word, not a credential.
 _TOKEN_WORD_CALLS = ("load_textual_inversion", "add_tokens", "convert_tokens_to_ids", "token_to_id",
                      "add_special_tokens", "encode", "decode", "tokenize")
@@ -152,6 +164,10 @@ class HardcodedSecret(Rule):
              "detect-secrets:KeywordDetector", "semgrep:python.boto3.security.hardcoded-token")
     fix = "read the credential at run time (os.environ, getpass, a secrets manager) and revoke the exposed one"
     nodes = (ast.Assign, ast.AnnAssign, ast.Dict, ast.arguments)
+    # check_call reports through a keyword _kw_checked admits, or on the callees it names
+    # (environment setters/getters, set/config, _POSITIONAL)
+    call_names = _ENV_CALL_NAMES | frozenset(_CONFIG_SETTERS) | frozenset(_POSITIONAL_BY_NAME)
+    call_keywords = staticmethod(_kw_checked)
 
     # -- nodes -----------------------------------------------------------------
     def check_node(self, node, ctx) -> None:
@@ -231,19 +247,19 @@ class HardcodedSecret(Rule):
         last = q.rpartition(".")[2]
         token_words = call.attr in _TOKEN_WORD_CALLS
         for kw in node.keywords:
-            if kw.arg is None:
-                continue
+            if kw.arg is None or not _kw_checked(kw.arg):
+                continue  # **kw is not read here; other names stop at the tests below
             if kw.arg == "storage_options":
                 self._storage_options(call, ctx)
                 continue
-            if kw.arg in ("auth", "basic_auth", "http_auth") and isinstance(kw.value, (ast.Tuple, ast.List)) \
+            if kw.arg in _AUTH_PAIR_KWARGS and isinstance(kw.value, (ast.Tuple, ast.List)) \
                     and len(kw.value.elts) == 2:
                 self._check("password", kw.value.elts[1], f"as the password in {kw.arg}= of {callee}", ctx, sdk)
                 continue
             if token_words and kw.arg == "token":
                 continue
             kind = _CREDENTIAL_KWARGS.get(kw.arg)
-            if kw.arg in ("key", "secret") and (call.matches("wandb.login") or q.startswith(("s3fs.", "boto3."))):
+            if kw.arg in _SDK_KEY_KWARGS and (call.matches("wandb.login") or q.startswith(("s3fs.", "boto3."))):
                 kind = "secret"
             if kind is None and secret_name_kind(kw.arg) is None:
                 continue  # _check would stop at once
@@ -257,7 +273,7 @@ class HardcodedSecret(Rule):
                 what = f"{'as the fallback of' if default else 'assigned to'} environment variable {k.value}"
                 self._check(k.value, call.arg(None, key_pos + 1), what, ctx, k.value.upper() in PROVIDER_ENV)
             return
-        if call.attr in ("set", "config") and len(node.args) >= 2:
+        if call.attr in _CONFIG_SETTERS and len(node.args) >= 2:
             # spark.conf.set("fs.azure.account.key.<acct>.dfs.core.windows.net", "..."),
             # hadoopConfiguration().set("fs.s3a.secret.key", "..."), builder.config(...)
             k = call.scope.str_value(node.args[0])

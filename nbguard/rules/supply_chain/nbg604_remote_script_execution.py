@@ -4,6 +4,7 @@ import ast
 import re
 
 from ...model import Severity
+from .._calls import last_names
 from .._filters import url_host
 from .._shell import SHELLS, Invocation, SimpleCommand, Word, all_pipelines, resolve, text_span
 from ..base import Rule
@@ -21,6 +22,7 @@ _FETCH_CALL = re.compile(
     r"|httpx(?:\.(?:Client|AsyncClient)\(\))?\.(?:get|post|request|stream)"
     r"|urllib\.request\.urlopen|urllib2\.urlopen|urllib\.urlopen|six\.moves\.urllib\.request\.urlopen"
     r"|urllib3(?:\.PoolManager\(\))?\.request|pycurl\.Curl)\(\)")
+_RUN_CELL = ("run_cell", "run_code")  # get_ipython().run_cell: tested as suffixes
 _EXEC_CALLS = {"exec": "exec()", "eval": "eval()", "builtins.exec": "exec()", "builtins.eval": "eval()",
                "compile": "compile()", "builtins.compile": "compile()"}
 
@@ -84,6 +86,9 @@ class RemoteScriptExecution(Rule):
     peers = ("semgrep:bash.curl.security.curl-pipe-bash", "semgrep:bash.curl.security.curl-eval",
              "bandit:B102", "ruff:S102")
     fix = "download to a file, verify its checksum and read it before running it; prefer a pinned package"
+    # check_call reports only on _EXEC_CALLS and get_ipython()...run_cell/run_code
+    call_names = last_names(_EXEC_CALLS)
+    call_suffixes = _RUN_CELL
 
     # -- shell -------------------------------------------------------------------
     def check_shell(self, cmd, ctx) -> None:
@@ -132,7 +137,7 @@ class RemoteScriptExecution(Rule):
     def check_call(self, call, ctx) -> None:
         q = call.qualname
         what = _EXEC_CALLS.get(q)
-        if what is None and (q.endswith("run_cell") or q.endswith("run_code")) and "get_ipython" in q:
+        if what is None and q.endswith(_RUN_CELL) and "get_ipython" in q:
             what = "run_cell()"
         if what is None:
             return

@@ -80,7 +80,8 @@ class TrustRemoteCode(Rule):
         node = call.node
         if not node.args and not node.keywords:
             return  # every check below reads an argument
-        expr = call.arg(_KEY)
+        # call.arg(_KEY) finds only a keyword of that name or one in a **dict
+        expr = call.arg(_KEY) if any(k.arg == _KEY or k.arg is None for k in node.keywords) else None
         if expr is not None:
             direct = next((k for k in node.keywords if k.arg == _KEY), None)
             value = ctx.scope.value(expr)
@@ -102,8 +103,9 @@ class TrustRemoteCode(Rule):
                 self._report(ctx, target, call, value, how, {})
             return
         # nested keyword dicts: model_kwargs={"trust_remote_code": True}, **kw with such a dict...
-        for arg in list(node.args) + [k.value for k in node.keywords if k.arg is not None]:
-            if not _may_hold_key(arg):
+        args = (node.args + [k.value for k in node.keywords if k.arg is not None]) if node.keywords else node.args
+        for arg in args:
+            if type(arg) not in _HOLDER_TYPES or not _may_hold_key(arg):
                 continue
             v = ctx.scope.value(arg)
             if v is None or not isinstance(v.value, dict):
@@ -158,6 +160,9 @@ class TrustRemoteCode(Rule):
                     ctx.report(self, word_span(cmd, ctx, w, i, k.end(1)),
                                f"trust_remote_code=True in {prog}'s arguments imports Python code from the model "
                                f"repository: whoever can push to it controls what runs")
+
+
+_HOLDER_TYPES = frozenset({ast.Name, ast.Dict, ast.Call})  # the only kinds _may_hold_key accepts
 
 
 def _may_hold_key(arg: ast.expr) -> bool:

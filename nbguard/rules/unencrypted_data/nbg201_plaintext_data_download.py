@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 from ...model import Severity
-from .._calls import anchor, credentials_sent, data_sent, http_call
+from .._calls import HTTP_CALL_NAMES, anchor, credentials_sent, data_sent, http_call, last_names
 from .._urls import callee, is_internal_host, parse_url, url_args, urls_in
 from ..base import Rule
 
@@ -56,6 +56,8 @@ def _spark_reader(call) -> bool:
 
 
 _DOWNLOAD_NAME = re.compile(r"download|fetch|retrieve|load_url|get_file", re.IGNORECASE)
+_POLARS_PREFIXES = ("read_", "scan_")
+_FTP = "ftplib.FTP"
 
 
 def _url_params(call) -> list[tuple[str | None, int | None]]:
@@ -63,7 +65,7 @@ def _url_params(call) -> list[tuple[str | None, int | None]]:
     head, _, attr = q.rpartition(".")
     if head in _PANDAS_LIKE and attr in _PANDAS_READERS:
         return [(name, None) for name in _PANDAS_ARGS] + [(None, 0)]
-    if head == "polars" and (attr.startswith(("read_", "scan_"))):
+    if head == "polars" and attr.startswith(_POLARS_PREFIXES):
         return [("source", 0)]
     spec = _READERS.get(q)
     if spec is None and _spark_reader(call):
@@ -131,6 +133,11 @@ class PlaintextDataDownload(Rule):
              "semgrep:python.lang.security.audit.insecure-transport.requests.request-with-http",
              "bandit:B310", "ruff:S310")
     fix = "use an https:// URL (or a bucket you control) and verify a checksum of what you download"
+    # check_call reports only on: http_call's callees, ftplib.FTP, and what _url_params names --
+    # pandas-like readers, _READERS, Spark reads, get_file, polars read_*/scan_* and callees whose
+    # last name _DOWNLOAD_NAME finds (the pattern below: a superset, also tried on the written name)
+    call_names = HTTP_CALL_NAMES | _PANDAS_READERS | _SPARK_READ | last_names(_READERS, (_FTP,)) | {"get_file"}
+    call_pattern = re.compile("^(?:" + "|".join(_POLARS_PREFIXES) + ")|(?i:" + _DOWNLOAD_NAME.pattern + ")")
 
     def check_call(self, call, ctx) -> None:
         http = http_call(call)
@@ -138,7 +145,7 @@ class PlaintextDataDownload(Rule):
             if http.url is not None and data_sent(call, http) is None:
                 self._report(call, ctx, urls_in(http.url, call.scope), "downloads data", http=True)
             return
-        if call.qualname == "ftplib.FTP":
+        if call.qualname == _FTP:
             self._ftp(call, ctx)
             return
         params = _url_params(call)

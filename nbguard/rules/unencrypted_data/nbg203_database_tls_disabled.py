@@ -28,9 +28,11 @@ _REDIS = ("redis.Redis", "redis.StrictRedis", "redis.asyncio.Redis", "redis.clie
           "redis.asyncio.client.Redis")
 
 
+_REDIS_PSYCOPG = frozenset(_REDIS + _PSYCOPG)
 _KW_NAMES = frozenset({"host", "sslmode", "ssl_mode", "connect_args", "query", "ssl_disabled", "ssl", "tls",
                        "tlsAllowInvalidCertificates", "tlsInsecure", "tlsAllowInvalidHostnames", "ssl_cert_reqs"})
 _STRINGISH = (ast.Constant, ast.Name, ast.JoinedStr, ast.BinOp, ast.Call, ast.Attribute)
+_STRINGISH_TYPES = frozenset(_STRINGISH)  # parsed trees hold these exact classes
 
 
 def _q(text: str) -> dict[str, str]:
@@ -255,15 +257,25 @@ class DatabaseTlsDisabled(Rule):
             return
         if call.attr in _NOT_SINKS:
             return
-        explicit_tls = self._kw_problems(call, ctx) if may_have_kw(call, _KW_NAMES) else False
+        args, keywords = call.node.args, call.node.keywords
+        explicit_tls = self._kw_problems(call, ctx) if keywords and may_have_kw(call, _KW_NAMES) else False
         if explicit_tls is None:
             return  # already reported from a keyword
         reported = False
-        for node in list(call.node.args) + [k.value for k in call.node.keywords if k.arg is not None]:
-            if not isinstance(node, _STRINGISH) or isinstance(node, ast.Constant) and not (
-                    isinstance(node.value, str) and ("://" in node.value or "=" in node.value)):
+        scope = call.scope
+        for node in (args + [k.value for k in keywords if k.arg is not None]) if keywords else args:
+            kind = type(node)
+            if kind is ast.Constant:
+                if not (isinstance(node.value, str) and ("://" in node.value or "=" in node.value)):
+                    continue
+            elif kind not in _STRINGISH_TYPES:
                 continue
-            t = template(node, call.scope)
+            elif kind is ast.Name or kind is ast.Attribute:
+                # template() of a name is its string value (or None): test that value first
+                v = scope.value(node)
+                if v is None or not isinstance(v.value, str) or ("://" not in v.value and "=" not in v.value):
+                    continue
+            t = template(node, scope)
             if t is None or ("://" not in t[0] and "=" not in t[0]):
                 continue
             problem = dsn_problem(t[0], t[1])
@@ -276,8 +288,8 @@ class DatabaseTlsDisabled(Rule):
             src = f" (DSN from {v.origin.describe()})" if v is not None and v.origin else ""
             ctx.report_node(self, node, msg + src, severity=sev)
             reported = True
-        if not reported:
-            self._mongo_redis_kwargs(call, ctx)
+        if not reported and (call.qualname in _REDIS_PSYCOPG or call.qualname.endswith(_MONGO)):
+            self._mongo_redis_kwargs(call, ctx)  # (its own first test, done here for every call)
 
     def _kw_problems(self, call, ctx) -> bool | None:
         """Report keyword-level problems. None when reported; else whether TLS is set explicitly."""

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._calls import anchor, dict_value, entry_value, known_false
+from .._calls import anchor, dict_value, entry_value, known_false, last_names
 from .._shell import word_span as shell_word_span
 from .._shell import words_span
 from .._urls import callee, invocations, option_value, parse_url, url_of
@@ -11,6 +11,11 @@ _PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-rea
                           "allauthenticatedusers", "allusers"})
 _CLIENT_MODULES = ("boto3", "aioboto3", "botocore", "aiobotocore", "s3fs", "fsspec", "ibm_boto3")
 _MINIO = ("minio.Minio", "minio.api.Minio")
+_CLIENT_TAILS = ("client", "resource", "create_client", "S3FileSystem", "filesystem", "Session")
+_FS_SUFFIX = "S3FileSystem"
+_ACL_KWARGS = ("ACL", "acl", "predefined_acl", "public_access", "predefinedAcl")
+_ACL_HOLDERS = ("ExtraArgs", "s3_additional_kwargs")
+_MAKE_PUBLIC = "make_public"
 
 
 def _is_storage_client(q: str) -> bool:
@@ -18,8 +23,7 @@ def _is_storage_client(q: str) -> bool:
     if root not in _CLIENT_MODULES:
         return False
     tail = q.rsplit(".", 1)[-1]
-    return tail in ("client", "resource", "create_client", "S3FileSystem", "filesystem", "Session") or \
-        q.endswith("S3FileSystem")
+    return tail in _CLIENT_TAILS or q.endswith(_FS_SUFFIX)
 
 
 class ObjectStoragePlaintext(Rule):
@@ -67,6 +71,11 @@ class ObjectStoragePlaintext(Rule):
     cwe = 319
     peers = ()
     fix = "keep TLS on (https:// endpoint, use_ssl=True, secure=True) and share objects with presigned URLs, not ACLs"
+    # check_call reports only: a storage client (_CLIENT_TAILS, *S3FileSystem), Minio, make_public,
+    # or through a keyword it reads (storage_options=, the ACL names and holders; or a **dict)
+    call_names = frozenset(_CLIENT_TAILS) | last_names(_MINIO) | {_MAKE_PUBLIC}
+    call_suffixes = (_FS_SUFFIX,)
+    call_keywords = frozenset(("storage_options",) + _ACL_KWARGS + _ACL_HOLDERS)
 
     # -- Python --------------------------------------------------------------------
     def check_call(self, call, ctx) -> None:
@@ -127,16 +136,16 @@ class ObjectStoragePlaintext(Rule):
                         f"Minio client to {info.where} with secure=False: objects travel in cleartext")
 
     def _acl(self, call, ctx) -> None:
-        for name in ("ACL", "acl", "predefined_acl", "public_access", "predefinedAcl") if call.node.keywords else ():
+        for name in _ACL_KWARGS if call.node.keywords else ():
             node = call.arg(name, None)  # keywords only: none without any keyword (or **dict)
             if node is not None:
                 self._acl_value(call, ctx, node, name)
-        for holder in ("ExtraArgs", "s3_additional_kwargs") if call.node.keywords else ():
+        for holder in _ACL_HOLDERS if call.node.keywords else ():
             d = dict_value(call.scope, call.arg(holder, None))
             if d and "ACL" in d:
                 self._acl_value(call, ctx, getattr(d["ACL"], "expr", None) or call.arg(holder, None), "ACL",
                                 entry_value(d["ACL"]))
-        if call.attr == "make_public" and ("google.cloud.storage" in call.qualname or "gcsfs" in call.qualname):
+        if call.attr == _MAKE_PUBLIC and ("google.cloud.storage" in call.qualname or "gcsfs" in call.qualname):
             ctx.report_node(self, call.node.func, f"{callee(call)}() makes the object readable by anyone",
                             severity=Severity.MEDIUM)
 

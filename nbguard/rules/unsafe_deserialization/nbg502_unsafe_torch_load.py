@@ -36,11 +36,14 @@ _SETTERS = ("setdefault", "__setitem__")
 _NO_CHILD_NODES = frozenset({"ctx", "op", "ops", "id", "attr", "arg"})  # fields with no node of interest
 
 
+_fields: dict[type, tuple[str, ...]] = {}  # node type -> the fields that may hold a node
+
+
 def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
     """Does ``node`` pass ``weights_only=False`` or ``setdefault("weights_only", False)`` anywhere?"""
     scope = ctx.scope
-    keyword, Call, Attribute, Assign, Subscript, Dict = (ast.keyword, ast.Call, ast.Attribute, ast.Assign,
-                                                         ast.Subscript, ast.Dict)
+    keyword, Call, Attribute, Assign, Subscript, Dict, Constant = (ast.keyword, ast.Call, ast.Attribute, ast.Assign,
+                                                                   ast.Subscript, ast.Dict, ast.Constant)
     AST = ast.AST
     stack = [node]
     pop, push, extend = stack.pop, stack.append, stack.extend
@@ -58,17 +61,23 @@ def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
                     return True
         elif t is Assign:
             if type(n.targets[0]) is Subscript:
-                k = scope.value(n.targets[0].slice)
+                sl = n.targets[0].slice
+                # a constant is its own value: test it without the scope
+                k = None if type(sl) is Constant and sl.value != "weights_only" else scope.value(sl)
                 if k is not None and k.value == "weights_only" and truthy(scope.value(n.value)) is False:
                     return True
         elif t is Dict:
             for k, v in zip(n.keys, n.values, strict=False):
+                if type(k) is Constant and k.value != "weights_only":
+                    continue  # a constant is its own value
                 kv = scope.value(k) if k is not None else None
                 if kv is not None and kv.value == "weights_only" and truthy(scope.value(v)) is False:
                     return True
-        for name in n._fields:
-            if name in _NO_CHILD_NODES:
-                continue
+        fields = _fields.get(t)
+        if fields is None:
+            fields = _fields[t] = tuple(f for f in t._fields if f not in _NO_CHILD_NODES
+                                        and not (t is Constant and f in ("value", "kind")))
+        for name in fields:
             v = getattr(n, name, None)
             if v.__class__ is list:
                 extend([x for x in v if isinstance(x, AST)])

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from ...analysis import truthy
 from ...model import Severity
-from .._calls import anchor
+from .._calls import anchor, last_names
 from ..base import Rule
 
 _KERAS_PREFIXES = ("keras.", "tensorflow.keras.", "tf.keras.", "tf_keras.", "tensorflow.python.keras.")
 _LOAD_MODEL = ("models.load_model", "saving.load_model")
+_UNSAFE_SWITCH = "enable_unsafe_deserialization"
+_CUSTOM_OPS = "register_custom_ops_library"
 _NATIVE_LIBS = {
     "tensorflow.load_op_library": "tf.load_op_library", "tf.load_op_library": "tf.load_op_library",
     "tensorflow.load_library": "tf.load_library", "tf.load_library": "tf.load_library",
@@ -60,6 +62,10 @@ class KerasUnsafeLoad(Rule):
     peers = ("semgrep:trailofbits.python.pickles-in-keras.pickles-in-keras",
              "semgrep:trailofbits.python.tensorflow-load-library.tensorflow-load-library")
     fix = "keep safe_mode=True (the default) and only load native libraries you built or verified"
+    # check_call reports only: a Keras *models.load_model / *enable_unsafe_deserialization (no dot
+    # before it: a suffix), a _NATIVE_LIBS callee, or register_custom_ops_library
+    call_names = last_names(_LOAD_MODEL, _NATIVE_LIBS) | {_CUSTOM_OPS}
+    call_suffixes = (_UNSAFE_SWITCH,)
 
     def check_call(self, call, ctx) -> None:
         q = call.qualname
@@ -71,12 +77,12 @@ class KerasUnsafeLoad(Rule):
                 if expr is not None and truthy(ctx.scope.value(expr)) is False:
                     ctx.report_node(self, anchor(call, expr), f"{call.attr}(safe_mode=False) lets the model file run code "
                                                 f"(Lambda layers) when it is loaded")
-            elif q.endswith("enable_unsafe_deserialization"):
+            elif q.endswith(_UNSAFE_SWITCH):
                 ctx.report_node(self, call.node, "enable_unsafe_deserialization() turns Keras safe mode off for "
                                                  "every later load_model in this kernel")
             return
         label = _NATIVE_LIBS.get(q)
-        if label is None and call.attr == "register_custom_ops_library" and q.startswith("onnxruntime."):
+        if label is None and call.attr == _CUSTOM_OPS and q.startswith("onnxruntime."):
             label = "onnxruntime SessionOptions.register_custom_ops_library"
         if label is not None:
             ctx.report_node(self, call.node, f"{label}() loads a native library into the kernel process, where it "

@@ -12,6 +12,8 @@ loads it.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .config import Config, load_config
@@ -294,29 +296,84 @@ def _parallel(n: int, done: dict[int, Report], chunks: list[list[tuple[int, str]
     if multiprocessing.get_start_method() == "fork":
         # Import the rules once here; the forked workers inherit them (and share the pages).
         _worker.update(config=config, cache=cache, rules=_prepared_ruleset(config))
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, cache))
-    try:
-        pending = {pool.submit(_lint_chunk, c) for c in chunks}
-        nxt = 0
-        while nxt < n:
-            while nxt in done:  # stream every report whose predecessors are all out
-                yield done.pop(nxt)
-                nxt += 1
-            if nxt >= n:
-                break
-            if not pending:  # cannot happen: every file is in exactly one chunk
-                raise RuntimeError(f"nbguard: no result for file #{nxt}")
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                for i, report in fut.result():
-                    done[i] = report
-    except BaseException:  # interrupted (or failed): stop the workers now, not after their chunks
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        _worker.clear()
+    with _SignalsAtSafePoints() as signals:
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, cache))
+        try:
+            pending = {pool.submit(_lint_chunk, c) for c in chunks}
+            nxt = 0
+            while nxt < n:
+                signals.act()
+                while nxt in done:  # stream every report whose predecessors are all out
+                    yield done.pop(nxt)
+                    signals.act()
+                    nxt += 1
+                if nxt >= n:
+                    break
+                if not pending:  # cannot happen: every file is in exactly one chunk
+                    raise RuntimeError(f"nbguard: no result for file #{nxt}")
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    for i, report in fut.result():
+                        done[i] = report
+        except BaseException:  # interrupted (or failed): stop the workers now, not after their chunks
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            signals.act()  # a signal that also killed the workers is the cause, not their broken pool
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _worker.clear()
+
+
+class _Signalled(BaseException):
+    """A signal whose handler was the default action: re-delivered once the pool is down."""
+
+
+class _SignalsAtSafePoints:
+    """While a worker pool runs, SIGINT/SIGTERM only set a flag, and :meth:`act` raises at a
+    point of our choosing. Raised asynchronously, a KeyboardInterrupt can land inside
+    concurrent.futures while it holds a future's lock, and the pool's shutdown then waits for
+    that lock forever (seen under load). ``act`` calls the handler that was installed (so
+    Ctrl-C still raises KeyboardInterrupt and the CLI's SIGTERM its own exception); a signal
+    whose action was the default one is re-delivered after the pool has stopped."""
+
+    SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s)
+
+    def __enter__(self) -> "_SignalsAtSafePoints":
+        self.caught: int | None = None
+        self.previous: dict = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                handler = signal.getsignal(sig)
+                if handler in (signal.SIG_IGN, None):
+                    continue
+                self.previous[sig] = handler
+                signal.signal(sig, self._note)
+        return self
+
+    def _note(self, signum, frame) -> None:
+        if self.caught is None:
+            self.caught = signum
+
+    def act(self) -> None:
+        if self.caught is None:
+            return
+        signum, handler = self.caught, self.previous.get(self.caught)
+        self._restore()
+        if callable(handler):
+            handler(signum, None)  # raises (KeyboardInterrupt, or the CLI's SIGTERM exception)
+            return  # a handler that does not raise: the run goes on, as it would have
+        raise _Signalled(signum)
+
+    def _restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        self.previous = {}
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._restore()
+        if isinstance(exc, _Signalled):
+            os.kill(os.getpid(), exc.args[0])  # the default action, now that the workers are gone
 
 
 def lint_paths(paths: Iterable[str] | str, config: Config | None = None, jobs: int = 1,

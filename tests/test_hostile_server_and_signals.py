@@ -276,3 +276,33 @@ def test_signal_between_temp_file_creation_and_cleanup_leaves_no_temp_file(tmp_p
         signal.signal(signal.SIGTERM, previous)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
     assert json.loads(target.read_text()) == {"complete": True}
+
+
+def test_sigterm_ends_a_library_run_with_the_default_action_and_no_workers_left(many_notebooks, tmp_path):
+    """Through the Python API (no CLI handler), SIGTERM keeps its default action: the process
+    ends by the signal once the worker pool is down, and no worker outlives it."""
+    script = ("import sys, nbguard.api as a\n"
+              "a.lint_paths([sys.argv[1]], jobs=2)\n"
+              "print('finished')\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(many_notebooks)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(1.5)
+    assert proc.poll() is None, "the run finished before the signal: make the input bigger"
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("the library run did not stop within 60 s of SIGTERM")
+    assert proc.returncode == -signal.SIGTERM, err.decode(errors="replace")[-2000:]
+    assert b"finished" not in out
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("worker processes outlived the run")

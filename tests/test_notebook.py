@@ -151,3 +151,45 @@ class TestIPythonSyntax:
     def test_bang_inside_string_is_not_shell(self):
         c = analyse_cell('doc = """\n!not a command\n"""')
         assert c.shell == []
+
+    def test_percent_continuing_a_bracket_is_python_and_needs_no_ipython(self, monkeypatch):
+        from nbguard import ipysyntax
+
+        monkeypatch.setattr(ipysyntax, "_ipython_transform", lambda s: pytest.fail("IPython was asked"))
+        c = analyse_cell('!pip install -q torch\nif region != REGION:\n    raise ValueError(\n'
+                         '        "bucket %s is not in %s"\n        % (region, REGION)\n    )')
+        assert c.tree is not None and c.syntax_error is None
+        assert [(s.text, s.line) for s in c.shell] == [("pip install -q torch", 1)]
+        assert c.magics == []  # "% (region, REGION)" is the string's formatting, not a magic
+
+    def test_broken_python2_cell_is_not_sent_to_ipython(self, monkeypatch):
+        from nbguard import ipysyntax
+
+        monkeypatch.setattr(ipysyntax, "_ipython_transform", lambda s: pytest.fail("IPython was asked"))
+        c = analyse_cell("print 'hello', 3 % 2\nfor k in d.keys(): print k")
+        assert c.tree is None and "print" in c.syntax_error
+
+    @pytest.mark.parametrize("src", [
+        "    x = 1\n    !ls",  # common indent: IPython's leading_indent
+        ">>> import os\n>>> os.getcwd()",  # a pasted prompt
+        "In [1]: x = 1",
+        "files = !ls\nprint 'x'",  # assignment from a shell escape
+        "obj?\nprint 'x'",
+        "/f 1 2\nprint 'x'",  # IPython's autocall escape
+    ])
+    def test_cells_ipython_may_transform_are_still_sent_to_it(self, src):
+        from nbguard.ipysyntax import _ipython_may_change
+
+        assert _ipython_may_change(src)
+
+    @pytest.mark.parametrize("src, starts", [
+        ("a = (1,\n     2)\nb", [True, False, True]),
+        ('s = """\n%x\n"""\n%y', [True, False, False, True]),
+        ("x = 1 + \\\n  2\ny", [True, False, True]),
+        ("s = '(' # )\n% z", [True, True]),  # brackets in strings and comments do not count
+        ("s = 'abc\n% z", [True, True]),  # an unterminated one-line string ends at its line
+    ])
+    def test_logical_line_starts(self, src, starts):
+        from nbguard.ipysyntax import _logical_line_starts
+
+        assert _logical_line_starts(src, len(src.split("\n"))) == starts

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from collections.abc import Iterable
 
 from . import __version__
+from .model import BASELINE_FILE as DEFAULT_FILE
 from .model import Finding
 
 SCHEMA_VERSION = 1
-DEFAULT_FILE = ".nbguard-baseline.json"
 FINGERPRINT = "sha256(salt + ':' + sha256(rule NUL where NUL whitespace-normalised offending text))"
 # Upgrades from older schema versions: version -> function(dict) -> dict of the next version.
 UPGRADES: dict[int, object] = {}

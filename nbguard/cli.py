@@ -260,7 +260,7 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_ci_commands(sub) -> None:
-    from .baseline import DEFAULT_FILE
+    from .model import BASELINE_FILE as DEFAULT_FILE
 
     base = sub.add_parser("baseline", help="record today's findings so that only new ones fail")
     actions = base.add_subparsers(dest="baseline_command", metavar="ACTION")

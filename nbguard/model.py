@@ -42,6 +42,9 @@ CATEGORIES: tuple[str, ...] = (
 
 # Categories whose matched text is itself sensitive and is masked everywhere.
 SENSITIVE_CATEGORIES = frozenset({"secrets", "data-exposure"})
+# The baseline file `nbguard baseline` writes by default (here, so the CLI parser needs no
+# import of nbguard.baseline).
+BASELINE_FILE = ".nbguard-baseline.json"
 
 
 @dataclass(frozen=True)

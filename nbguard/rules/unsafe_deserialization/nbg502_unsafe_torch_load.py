@@ -37,6 +37,9 @@ _NO_CHILD_NODES = frozenset({"ctx", "op", "ops", "id", "attr", "arg"})  # fields
 
 
 _fields: dict[type, tuple[str, ...]] = {}  # node type -> the fields that may hold a node
+# Never pushed on the walk's stack: not nodes (None in Dict.keys, names in Global.names), and
+# Name/Constant, which are none of the types tested and hold no field the walk follows.
+_NOT_PUSHED = frozenset({type(None), str, ast.Name, ast.Constant})
 
 
 def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
@@ -80,8 +83,9 @@ def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
         for name in fields:
             v = getattr(n, name, None)
             if v.__class__ is list:
-                extend([x for x in v if isinstance(x, AST)])
-            elif isinstance(v, AST):
+                if v:
+                    extend([x for x in v if x.__class__ not in _NOT_PUSHED and isinstance(x, AST)])
+            elif v.__class__ not in _NOT_PUSHED and isinstance(v, AST):
                 push(v)
     return False
 

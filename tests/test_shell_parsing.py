@@ -288,3 +288,24 @@ def test_engine_quotes_argv_lists_so_operators_stay_words():
 def test_tokenize_returns_redirect_and_operator_tokens():
     toks = tokenize("a|b>c")
     assert [type(t).__name__ for t in toks] == ["Word", "str", "Word", "Redirect"]
+
+
+class _Everything:
+    def __contains__(self, _c):
+        return True
+
+
+def test_plain_word_fast_path_builds_the_same_tokens(monkeypatch):
+    # _read_word's fast path (a word that is one plain run) against the character loop, which
+    # runs for every word when no first character counts as plain
+    import nbguard.rules._shell as sh
+
+    rng = random.Random(7)
+    alphabet = list("ab-=./:{}x9") + list(" \t\n|&;()<>'\"\\$`#2") + ["{x}", "$(", "<(", ">(", "2>&1", "é"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    texts += ["pip install -U torch", "a{b}c d{x y}", "x<(y) >(z)", "echo ok", "a", "b|c"]
+    fast = [tokenize(t) for t in texts]
+    fast_origin = [tokenize(t, range(5, 5 + len(t))) for t in texts]
+    monkeypatch.setattr(sh, "_WORD_START_SPECIAL", _Everything())
+    assert [tokenize(t) for t in texts] == fast
+    assert [tokenize(t, range(5, 5 + len(t))) for t in texts] == fast_origin

@@ -309,3 +309,21 @@ def test_plain_word_fast_path_builds_the_same_tokens(monkeypatch):
     monkeypatch.setattr(sh, "_WORD_START_SPECIAL", _Everything())
     assert [tokenize(t) for t in texts] == fast
     assert [tokenize(t, range(5, 5 + len(t))) for t in texts] == fast_origin
+
+
+def test_secret_rules_shell_token_regex_matches_one_plain_character_per_repetition():
+    # secrets/_shared._TOKEN takes plain characters as a run; the tokens (kind and span) are
+    # those of the pattern that takes one per repetition
+    import re
+
+    from nbguard.rules.secrets import _shared
+
+    run = "(?P<word>(?:[^\\s'\"\\\\;|&$]+|"
+    assert run in _shared._TOKEN.pattern
+    one = re.compile(_shared._TOKEN.pattern.replace(run, run[:-2] + "|"), _shared._TOKEN.flags)
+    rng = random.Random(3)
+    alphabet = list("ab =-/.é") + list("'\"\\;|&$()\n#\t") + ["$(x)", "$((", "\\", "{x}"]
+    for _ in range(20000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        assert [(m.lastgroup, m.span()) for m in _shared._TOKEN.finditer(t)] == \
+            [(m.lastgroup, m.span()) for m in one.finditer(t)], t

@@ -234,10 +234,11 @@ class Command:
 
 # One token of a shell line: an operator, a comment, or a word made of unquoted characters,
 # escapes, quoted strings and $(...) substitutions (one nesting level), quotes possibly unclosed.
+# (Plain characters are taken as a run: the same match as one per repetition, found faster.)
 _TOKEN = re.compile(r"""
     (?P<op>&&|\|\||[;|&\n])
   | (?P<comment>\#[^\n]*)
-  | (?P<word>(?:[^\s'"\\;|&$]|\\.|\\$|'[^']*'?|"(?:[^"\\]|\\.)*"?|\$\((?:[^()]|\([^()]*\))*\)?|\$)+)
+  | (?P<word>(?:[^\s'"\\;|&$]+|\\.|\\$|'[^']*'?|"(?:[^"\\]|\\.)*"?|\$\((?:[^()]|\([^()]*\))*\)?|\$)+)
 """, re.X | re.S)
 _QUOTED = re.compile(r"""'([^']*)'?|"((?:[^"\\]|\\.)*)"?|\\(.)""", re.S)
 

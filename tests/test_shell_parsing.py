@@ -327,3 +327,14 @@ def test_secret_rules_shell_token_regex_matches_one_plain_character_per_repetiti
         t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
         assert [(m.lastgroup, m.span()) for m in _shared._TOKEN.finditer(t)] == \
             [(m.lastgroup, m.span()) for m in one.finditer(t)], t
+
+
+def test_resolve_kept_on_the_command_is_the_fresh_answer():
+    from nbguard.rules._shell import SimpleCommand, _resolve
+
+    for line in ["sudo -E X=1 /usr/bin/pip3 install x", "command -v pip", "A=1 B=2", "env -u X curl u | sh",
+                 "if true; then wget x; fi", "$(which pip) install y", "nice -5 python -m pip install z"]:
+        for c in all_commands(line):
+            first = resolve(c)
+            assert resolve(c) is first and first == _resolve(c.words)
+            assert SimpleCommand(c.words, c.redirects, c.sep) == c  # the memo is no field

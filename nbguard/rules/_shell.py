@@ -419,7 +419,19 @@ class Invocation:
 
 def resolve(cmd: SimpleCommand) -> Invocation | None:
     """The program a simple command runs, past assignments, reserved words and wrappers."""
-    words = cmd.words
+    # Kept on the command: its fields are frozen and the answer depends on them alone, and the
+    # shell rules resolve the same (cached) parse's commands over and over.
+    memo = cmd.__dict__
+    if _RESOLVED in memo:
+        return memo[_RESOLVED]
+    inv = memo[_RESOLVED] = _resolve(cmd.words)
+    return inv
+
+
+_RESOLVED = "_resolved"  # SimpleCommand.__dict__ key of resolve's answer (not a field: no effect on ==)
+
+
+def _resolve(words: tuple[Word, ...]) -> Invocation | None:
     i, n = 0, len(words)
     env: list[tuple[str, Word]] = []
     wrappers: list[str] = []

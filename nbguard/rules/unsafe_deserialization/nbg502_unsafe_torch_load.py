@@ -49,7 +49,7 @@ def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
                                                                    ast.Subscript, ast.Dict, ast.Constant)
     AST = ast.AST
     stack = [node]
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    pop, push = stack.pop, stack.append
     # every node under `node` (as ast.walk, in another order: the answer is a yes/no)
     while stack:
         n = pop()
@@ -83,8 +83,9 @@ def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
         for name in fields:
             v = getattr(n, name, None)
             if v.__class__ is list:
-                if v:
-                    extend([x for x in v if x.__class__ not in _NOT_PUSHED and isinstance(x, AST)])
+                for x in v:
+                    if x.__class__ not in _NOT_PUSHED and isinstance(x, AST):
+                        push(x)
             elif v.__class__ not in _NOT_PUSHED and isinstance(v, AST):
                 push(v)
     return False

@@ -338,3 +338,17 @@ def test_resolve_kept_on_the_command_is_the_fresh_answer():
             first = resolve(c)
             assert resolve(c) is first and first == _resolve(c.words)
             assert SimpleCommand(c.words, c.redirects, c.sep) == c  # the memo is no field
+
+
+def test_secret_shell_command_name_and_args_kept_on_the_command():
+    from nbguard.rules.secrets._shared import Command, split_shell
+
+    for line in ["A=1 sudo /usr/bin/env", "X=1 Y=2", "exec wandb login KEY", "echo $T | gh auth login --with-token",
+                 "sudo command printenv HF_TOKEN", ""]:
+        for c in split_shell(line):
+            rest = list(c.args_from(0))
+            for _ in range(2):  # computed, then kept
+                assert c.name == (rest[0].value.rsplit("/", 1)[-1] if rest else "")
+                assert c.args == rest[1:]
+            c.args.append(None)  # a caller's list is its own
+            assert c.args == rest[1:] and Command(c.words, c.op) == c

@@ -288,3 +288,67 @@ def test_engine_quotes_argv_lists_so_operators_stay_words():
 def test_tokenize_returns_redirect_and_operator_tokens():
     toks = tokenize("a|b>c")
     assert [type(t).__name__ for t in toks] == ["Word", "str", "Word", "Redirect"]
+
+
+class _Everything:
+    def __contains__(self, _c):
+        return True
+
+
+def test_plain_word_fast_path_builds_the_same_tokens(monkeypatch):
+    # _read_word's fast path (a word that is one plain run) against the character loop, which
+    # runs for every word when no first character counts as plain
+    import nbguard.rules._shell as sh
+
+    rng = random.Random(7)
+    alphabet = list("ab-=./:{}x9") + list(" \t\n|&;()<>'\"\\$`#2") + ["{x}", "$(", "<(", ">(", "2>&1", "é"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    texts += ["pip install -U torch", "a{b}c d{x y}", "x<(y) >(z)", "echo ok", "a", "b|c"]
+    fast = [tokenize(t) for t in texts]
+    fast_origin = [tokenize(t, range(5, 5 + len(t))) for t in texts]
+    monkeypatch.setattr(sh, "_WORD_START_SPECIAL", _Everything())
+    assert [tokenize(t) for t in texts] == fast
+    assert [tokenize(t, range(5, 5 + len(t))) for t in texts] == fast_origin
+
+
+def test_secret_rules_shell_token_regex_matches_one_plain_character_per_repetition():
+    # secrets/_shared._TOKEN takes plain characters as a run; the tokens (kind and span) are
+    # those of the pattern that takes one per repetition
+    import re
+
+    from nbguard.rules.secrets import _shared
+
+    run = "(?P<word>(?:[^\\s'\"\\\\;|&$]+|"
+    assert run in _shared._TOKEN.pattern
+    one = re.compile(_shared._TOKEN.pattern.replace(run, run[:-2] + "|"), _shared._TOKEN.flags)
+    rng = random.Random(3)
+    alphabet = list("ab =-/.é") + list("'\"\\;|&$()\n#\t") + ["$(x)", "$((", "\\", "{x}"]
+    for _ in range(20000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        assert [(m.lastgroup, m.span()) for m in _shared._TOKEN.finditer(t)] == \
+            [(m.lastgroup, m.span()) for m in one.finditer(t)], t
+
+
+def test_resolve_kept_on_the_command_is_the_fresh_answer():
+    from nbguard.rules._shell import SimpleCommand, _resolve
+
+    for line in ["sudo -E X=1 /usr/bin/pip3 install x", "command -v pip", "A=1 B=2", "env -u X curl u | sh",
+                 "if true; then wget x; fi", "$(which pip) install y", "nice -5 python -m pip install z"]:
+        for c in all_commands(line):
+            first = resolve(c)
+            assert resolve(c) is first and first == _resolve(c.words)
+            assert SimpleCommand(c.words, c.redirects, c.sep) == c  # the memo is no field
+
+
+def test_secret_shell_command_name_and_args_kept_on_the_command():
+    from nbguard.rules.secrets._shared import Command, split_shell
+
+    for line in ["A=1 sudo /usr/bin/env", "X=1 Y=2", "exec wandb login KEY", "echo $T | gh auth login --with-token",
+                 "sudo command printenv HF_TOKEN", ""]:
+        for c in split_shell(line):
+            rest = list(c.args_from(0))
+            for _ in range(2):  # computed, then kept
+                assert c.name == (rest[0].value.rsplit("/", 1)[-1] if rest else "")
+                assert c.args == rest[1:]
+            c.args.append(None)  # a caller's list is its own
+            assert c.args == rest[1:] and Command(c.words, c.op) == c

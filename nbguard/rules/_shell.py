@@ -104,6 +104,7 @@ _OP_START = frozenset(o[0] for o in _OPS)
 # quotes; the first character is known to be none of these), none of "\$` (inside "...")
 _PLAIN = re.compile(r"[^ \t\r\n|&;()<>'\"\\$`]*")
 _DQ_PLAIN = re.compile(r"[^\"\\$`]+")
+_WORD_START_SPECIAL = _WORD_END | frozenset("'\"\\$`")  # a character _PLAIN does not match
 
 
 def _balanced(text: str, i: int) -> int:
@@ -137,6 +138,15 @@ def _balanced(text: str, i: int) -> int:
 def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
     n = len(text)
     start = i
+    if text[i] not in _WORD_START_SPECIAL:
+        # Fast path, same Word as the loop below: a plain first character starts a _PLAIN run;
+        # when that run ends the text or meets a word end (not at the start: the run holds at
+        # least one character), the loop copies that run alone and stops there.
+        j = _PLAIN.match(text, i).end()
+        if j == n or text[j] in _WORD_END:
+            value = text[i:j]
+            expansion = "{" in value and _PY_BRACES.search(value) is not None
+            return Word(value, pos[i], pos[j - 1] + 1, tuple(pos[i:j]), False, expansion, ()), j
     chars: list[str] = []
     offs: list[int] = []
     subs: list[tuple[str, tuple[int, ...]]] = []
@@ -409,7 +419,19 @@ class Invocation:
 
 def resolve(cmd: SimpleCommand) -> Invocation | None:
     """The program a simple command runs, past assignments, reserved words and wrappers."""
-    words = cmd.words
+    # Kept on the command: its fields are frozen and the answer depends on them alone, and the
+    # shell rules resolve the same (cached) parse's commands over and over.
+    memo = cmd.__dict__
+    if _RESOLVED in memo:
+        return memo[_RESOLVED]
+    inv = memo[_RESOLVED] = _resolve(cmd.words)
+    return inv
+
+
+_RESOLVED = "_resolved"  # SimpleCommand.__dict__ key of resolve's answer (not a field: no effect on ==)
+
+
+def _resolve(words: tuple[Word, ...]) -> Invocation | None:
     i, n = 0, len(words)
     env: list[tuple[str, Word]] = []
     wrappers: list[str] = []

@@ -215,29 +215,40 @@ class Command:
     @property
     def name(self) -> str:
         """The program, after leading ``VAR=value`` words and ``sudo``."""
-        for w in self.args_from(0):
-            return w.value.rsplit("/", 1)[-1]
-        return ""
+        argv = self._argv()
+        return argv[0].value.rsplit("/", 1)[-1] if argv else ""
 
     def args_from(self, i: int) -> Iterator[Word]:
         started = False
         for w in self.words[i:]:
-            if not started and (re.match(r"[A-Za-z_]\w*=", w.value) or w.value in ("sudo", "command", "exec")):
+            if not started and (_ENV_PREFIX.match(w.value) or w.value in ("sudo", "command", "exec")):
                 continue
             started = True
             yield w
 
     @property
     def args(self) -> list[Word]:
-        return list(self.args_from(0))[1:]
+        return list(self._argv()[1:])
+
+    def _argv(self) -> tuple[Word, ...]:
+        # args_from(0), kept on the command (frozen; split_shell's cached commands are asked
+        # for their name and args by several rules); not a field, so == is unchanged
+        argv = self.__dict__.get("_argv_memo")
+        if argv is None:
+            argv = self.__dict__["_argv_memo"] = tuple(self.args_from(0))
+        return argv
+
+
+_ENV_PREFIX = re.compile(r"[A-Za-z_]\w*=")  # a VAR=value word before the program
 
 
 # One token of a shell line: an operator, a comment, or a word made of unquoted characters,
 # escapes, quoted strings and $(...) substitutions (one nesting level), quotes possibly unclosed.
+# (Plain characters are taken as a run: the same match as one per repetition, found faster.)
 _TOKEN = re.compile(r"""
     (?P<op>&&|\|\||[;|&\n])
   | (?P<comment>\#[^\n]*)
-  | (?P<word>(?:[^\s'"\\;|&$]|\\.|\\$|'[^']*'?|"(?:[^"\\]|\\.)*"?|\$\((?:[^()]|\([^()]*\))*\)?|\$)+)
+  | (?P<word>(?:[^\s'"\\;|&$]+|\\.|\\$|'[^']*'?|"(?:[^"\\]|\\.)*"?|\$\((?:[^()]|\([^()]*\))*\)?|\$)+)
 """, re.X | re.S)
 _QUOTED = re.compile(r"""'([^']*)'?|"((?:[^"\\]|\\.)*)"?|\\(.)""", re.S)
 

@@ -173,6 +173,8 @@ class HardcodedSecret(Rule):
     def check_node(self, node, ctx) -> None:
         if isinstance(node, ast.Assign):
             for t in node.targets:
+                if type(t) is ast.Name and secret_name_kind(t.id) is None:
+                    continue  # what _target does with this name: nothing
                 self._target(t, node.value, ctx)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:

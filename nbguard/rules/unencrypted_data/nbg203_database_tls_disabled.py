@@ -391,7 +391,10 @@ class DatabaseTlsDisabled(Rule):
 
     # -- environment -------------------------------------------------------------
     def check_node(self, node, ctx) -> None:
-        self._env(node, ctx)
+        for t in node.targets:
+            if isinstance(t, ast.Subscript):  # env_sets reads an Assign's subscript targets only
+                self._env(node, ctx)
+                return
 
     def _env(self, node, ctx) -> None:
         for e in env_sets(node, ctx.scope):

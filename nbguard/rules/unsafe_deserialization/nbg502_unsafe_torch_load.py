@@ -37,6 +37,9 @@ _NO_CHILD_NODES = frozenset({"ctx", "op", "ops", "id", "attr", "arg"})  # fields
 
 
 _fields: dict[type, tuple[str, ...]] = {}  # node type -> the fields that may hold a node
+# Never pushed on the walk's stack: not nodes (None in Dict.keys, names in Global.names), and
+# Name/Constant, which are none of the types tested and hold no field the walk follows.
+_NOT_PUSHED = frozenset({type(None), str, ast.Name, ast.Constant})
 
 
 def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
@@ -46,7 +49,7 @@ def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
                                                                    ast.Subscript, ast.Dict, ast.Constant)
     AST = ast.AST
     stack = [node]
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    pop, push = stack.pop, stack.append
     # every node under `node` (as ast.walk, in another order: the answer is a yes/no)
     while stack:
         n = pop()
@@ -80,8 +83,10 @@ def _sets_weights_only_false(node: ast.AST, ctx) -> bool:
         for name in fields:
             v = getattr(n, name, None)
             if v.__class__ is list:
-                extend([x for x in v if isinstance(x, AST)])
-            elif isinstance(v, AST):
+                for x in v:
+                    if x.__class__ not in _NOT_PUSHED and isinstance(x, AST):
+                        push(x)
+            elif v.__class__ not in _NOT_PUSHED and isinstance(v, AST):
                 push(v)
     return False
 

@@ -425,6 +425,10 @@ def _locate_json_paths(raw: str, wanted: set[JSONPath], index: dict[JSONPath, in
         # not the JSON that parsed (cannot happen for a file we read): fall back to the full index
         for k, v in _index_json_lines(raw).items():
             index.setdefault(k, v)
+    finally:
+        # ``value`` refers to itself: without this the cycle keeps the whole raw file alive
+        # until the cyclic collector runs (which batch runs make rare).
+        value = None  # noqa: F841
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')

@@ -92,3 +92,37 @@ def test_chunks_cover_every_file_once_largest_first():
     seen = [i for c in chunks for i, _ in c]
     assert sorted(seen) == list(range(len(todo)))
     assert chunks[0] == [(1, "p1")]  # the biggest file goes first, alone
+
+
+def test_a_lint_leaves_no_reference_cycles_behind():
+    """Batch runs raise the cyclic collector's thresholds (api.tune_gc_for_batch) and rely on
+    reference counting to free each notebook's run: a cycle through the run, its syntax trees
+    or the raw file would keep them alive (peak memory grew with the corpus when one did)."""
+    import gc
+
+    from pathlib import Path
+
+    config = Config()
+    examples = Path(__file__).resolve().parent.parent / "example_notebooks"
+    paths = sorted(str(p) for p in examples.glob("*.ipynb"))
+    assert paths
+    rules = api._ruleset(config)
+    api.lint_file(paths[0], config, rules)  # warm module-level caches first
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for p in paths:
+            api.lint_file(p, config, rules)
+        gc.collect()
+        garbage = list(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    kinds = {type(o).__name__ for o in garbage}
+    assert not kinds & {"NotebookRun", "CellContext", "Notebook", "Cell", "Module", "TextView"}, kinds
+    closures = {o.__qualname__ for o in garbage if type(o).__name__ == "function"}
+    assert not {q for q in closures if q.startswith("_locate_json_paths")}, closures

@@ -17,12 +17,11 @@ Both kinds of path say "this name is a local path, not a Hub id"; only
 severity of loading it (it is not dropped: the file may be swapped on disk).
 
 The facts live in ``ctx.facts["paths"]`` (one :class:`PathFacts` per notebook
-run). A rule that reads them sets ``uses_path_facts = True`` (the
-:class:`ObservesPaths` mixin does); then the engine feeds them, whichever rules
-are selected: it calls :func:`observe_call`, :func:`observe_shell` and
-:func:`observe_assign` once per call, shell line (``!``, ``%%bash``,
-``os.system(...)``) and ``Assign``/``Delete``, *after* every rule has seen it,
-so a call never serves as its own evidence. ``%env`` magics are observed by the
+run). A rule that reads them declares ``uses_path_facts = True``; then the engine
+feeds them, whichever rules are selected: it calls :func:`observe_call`,
+:func:`observe_shell` and :func:`observe_assign` once per call, shell line (``!``,
+``%%bash``, ``os.system(...)``) and ``Assign``/``Delete``, *after* every rule has
+seen it, so a call never serves as its own evidence. ``%env`` magics are observed by the
 rules that need them (:func:`observe_magic`). Observing is idempotent (the first
 evidence for a path wins).
 """
@@ -488,21 +487,6 @@ def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
                 _record(f.fetched, d, ev)
         elif prog in ("cp", "mv", "rsync") and len(args) >= 2:
             _record(f.fetched, args[-1], ev)
-
-
-class ObservesPaths:
-    """Mixin for a rule that reads the path facts: it asks the engine to feed them (see the
-    module docstring). The engine observes each call after every rule's :meth:`inspect_call`,
-    so the rule may declare ``call_names`` for its own check without starving the facts.
-    List it before ``Rule``: ``class X(ObservesPaths, Rule)``."""
-
-    uses_path_facts = True
-
-    def check_call(self, call: "CallSite", ctx: "CellContext") -> None:
-        self.inspect_call(call, ctx)
-
-    def inspect_call(self, call: "CallSite", ctx: "CellContext") -> None:
-        """The rule's own check of a call (it sees the facts of earlier code only)."""
 
 
 # -- where loaded bytes come from (unsafe-deserialization rules) -----------------------

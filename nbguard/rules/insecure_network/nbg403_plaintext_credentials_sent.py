@@ -272,11 +272,8 @@ class PlaintextCredentialsSent(Rule):
 
     # -- environment -------------------------------------------------------------------
     def check_node(self, node, ctx) -> None:
-        for t in node.targets:
-            if isinstance(t, ast.Subscript):  # env_sets reads an Assign's subscript targets only
-                for e in env_sets(node, ctx.scope):
-                    self._env(e.name, e.value, e.node, ctx)
-                break
+        for e in env_sets(node, ctx.scope):
+            self._env(e.name, e.value, e.node, ctx)
         for t in node.targets:
             if isinstance(t, ast.Attribute) and t.attr in ("api_base", "base_url"):
                 owner = ctx.scope.qualname(t.value) or ""

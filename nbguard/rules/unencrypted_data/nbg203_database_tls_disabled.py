@@ -391,10 +391,7 @@ class DatabaseTlsDisabled(Rule):
 
     # -- environment -------------------------------------------------------------
     def check_node(self, node, ctx) -> None:
-        for t in node.targets:
-            if isinstance(t, ast.Subscript):  # env_sets reads an Assign's subscript targets only
-                self._env(node, ctx)
-                return
+        self._env(node, ctx)
 
     def _env(self, node, ctx) -> None:
         for e in env_sets(node, ctx.scope):

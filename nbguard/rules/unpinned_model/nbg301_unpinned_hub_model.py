@@ -5,7 +5,7 @@ import ast
 from ...analysis import truthy
 from ...model import Severity
 from .._hub import HUB_CALL_NAMES, describe_ref, hub_call, is_pin, local_reason, partial_hub_prefix, repo_label, short
-from .._paths import ObservesPaths, env_truthy, env_value, observe_magic
+from .._paths import env_truthy, env_value, observe_magic
 from .._calls import anchor
 from ..base import Rule
 
@@ -16,7 +16,7 @@ _OFFLINE_ENV = {
 }
 
 
-class UnpinnedHubModel(ObservesPaths, Rule):
+class UnpinnedHubModel(Rule):
     """## What it does
     Finds Hugging Face Hub downloads that are not pinned to a commit: `from_pretrained`
     (transformers, diffusers, peft, sentence-transformers, timm, tokenizers, optimum,
@@ -74,7 +74,8 @@ class UnpinnedHubModel(ObservesPaths, Rule):
     """
 
     code = "NBG301"
-    call_names = HUB_CALL_NAMES  # inspect_call reports only what hub_call accepts
+    uses_path_facts = True  # the engine records what earlier code wrote (see _paths.py)
+    call_names = HUB_CALL_NAMES  # check_call reports only what hub_call accepts
     name = "unpinned-hub-model"
     category = "unpinned-model"
     severity = Severity.MEDIUM
@@ -85,7 +86,7 @@ class UnpinnedHubModel(ObservesPaths, Rule):
     def check_magic(self, magic, ctx) -> None:
         observe_magic(magic, ctx)  # %env HF_HUB_OFFLINE=1
 
-    def inspect_call(self, call, ctx) -> None:
+    def check_call(self, call, ctx) -> None:
         hc = hub_call(call, ctx)
         if hc is not None:
             self._check(hc, call, ctx)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from ...model import Severity
 from .._calls import last_names
-from .._paths import ObservesPaths, canon, provenance
+from .._paths import canon, provenance
 from ..base import Rule
 
 # qualname -> (label, position of the data/file argument, its keyword)
@@ -33,7 +33,7 @@ def _canon(q: str) -> str:
     return "pandas." + q[3:] if q.startswith("pd.") else q
 
 
-class PickleDeserialization(ObservesPaths, Rule):
+class PickleDeserialization(Rule):
     """## What it does
     Finds calls that unpickle data: `pickle.load` / `loads` / `Unpickler` (and `_pickle`,
     `cPickle`, `pickle5`), `dill`, `cloudpickle`, `joblib.load`, `shelve.open`,
@@ -79,6 +79,7 @@ class PickleDeserialization(ObservesPaths, Rule):
     """
 
     code = "NBG501"
+    uses_path_facts = True  # the engine records what earlier code wrote (see _paths.py)
     # _canon and the star-import lookup keep the callee's last name
     call_names = last_names(_LOADERS)
     name = "pickle-deserialization"
@@ -89,7 +90,7 @@ class PickleDeserialization(ObservesPaths, Rule):
              "semgrep:python.lang.security.deserialization.pickle.avoid-pickle")
     fix = "use a data format (Parquet, JSON, safetensors, skops with an audited trusted list); never unpickle untrusted files"
 
-    def inspect_call(self, call, ctx) -> None:
+    def check_call(self, call, ctx) -> None:
         q = _canon(call.qualname)
         spec = _LOADERS.get(q)
         if spec is None and q and "." not in q and ctx.scope.star_imports:  # from fastai.vision.all import *

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from ...analysis import truthy
 from ...model import Severity
-from .._paths import ObservesPaths, canon, provenance
+from .._paths import canon, provenance
 from .._calls import anchor, last_names
 from ..base import Rule
 
 _LOADS = ("numpy.load", "numpy.lib.npyio.load")
 
 
-class NumpyAllowPickle(ObservesPaths, Rule):
+class NumpyAllowPickle(Rule):
     """## What it does
     Finds `numpy.load(..., allow_pickle=<true>)`, including the positional form
     `np.load(f, None, True)` and truthy values such as `allow_pickle=1` or a constant set
@@ -39,6 +39,7 @@ class NumpyAllowPickle(ObservesPaths, Rule):
     """
 
     code = "NBG503"
+    uses_path_facts = True  # the engine records what earlier code wrote (see _paths.py)
     call_names = last_names(_LOADS)  # canon() keeps the last name
     name = "numpy-allow-pickle"
     category = "unsafe-deserialization"
@@ -47,7 +48,7 @@ class NumpyAllowPickle(ObservesPaths, Rule):
     peers = ("semgrep:trailofbits.python.pickles-in-numpy.pickles-in-numpy",)
     fix = "drop allow_pickle=True and store plain arrays (or JSON/Parquet for objects)"
 
-    def inspect_call(self, call, ctx) -> None:
+    def check_call(self, call, ctx) -> None:
         if canon(call.qualname) in _LOADS:
             expr = call.arg("allow_pickle", 2)
             if expr is not None and truthy(ctx.scope.value(expr)):

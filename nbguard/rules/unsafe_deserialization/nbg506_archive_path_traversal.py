@@ -4,7 +4,7 @@ import ast
 
 from ...model import Severity
 from .._hub import short
-from .._paths import ObservesPaths, bound_qualname, cell_binding, fetched_before, produced_before
+from .._paths import bound_qualname, cell_binding, fetched_before, produced_before
 from ..base import Rule
 
 _SAFE_FILTERS = frozenset({"data", "tar"})
@@ -15,7 +15,7 @@ _DOWNLOAD_RESULTS = ("get_file()", "hf_hub_download()", "download_url_to_file()"
 _ZIP_EXTS = (".zip", ".whl", ".jar", ".egg")
 
 
-class ArchivePathTraversal(ObservesPaths, Rule):
+class ArchivePathTraversal(Rule):
     """## What it does
     Finds tar extraction that trusts the member names in the archive:
     `tarfile.open(...).extractall()` / `tar.extractall(path)` without `filter="data"`
@@ -54,7 +54,8 @@ class ArchivePathTraversal(ObservesPaths, Rule):
     """
 
     code = "NBG506"
-    call_names = frozenset({"extractall", "unpack_archive"})  # see inspect_call
+    uses_path_facts = True  # the engine records what earlier code wrote (see _paths.py)
+    call_names = frozenset({"extractall", "unpack_archive"})  # see check_call
     name = "archive-path-traversal"
     category = "unsafe-deserialization"
     severity = Severity.MEDIUM
@@ -62,7 +63,7 @@ class ArchivePathTraversal(ObservesPaths, Rule):
     peers = ("bandit:B202", "ruff:S202", "semgrep:trailofbits.python.tarfile-extractall-traversal")
     fix = "extract with filter='data' (Python 3.12+, backported to 3.8.17+) or pass a vetted members= list"
 
-    def inspect_call(self, call, ctx) -> None:
+    def check_call(self, call, ctx) -> None:
         if call.attr == "extractall" and isinstance(call.node.func, ast.Attribute):
             self._extractall(call, ctx)
         elif call.qualname == "shutil.unpack_archive":

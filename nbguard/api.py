@@ -17,6 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .config import Config, load_config
+from .fsutil import INTERRUPT_SIGNALS
 from .model import FileError, Report
 from .notebook import NotebookError, notebook_from_dict, parse_notebook, read_notebook
 
@@ -337,13 +338,11 @@ class _SignalsAtSafePoints:
     Ctrl-C still raises KeyboardInterrupt and the CLI's SIGTERM its own exception); a signal
     whose action was the default one is re-delivered after the pool has stopped."""
 
-    SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s)
-
     def __enter__(self) -> "_SignalsAtSafePoints":
         self.caught: int | None = None
         self.previous: dict = {}
         if threading.current_thread() is threading.main_thread():
-            for sig in self.SIGNALS:
+            for sig in INTERRUPT_SIGNALS:
                 handler = signal.getsignal(sig)
                 if handler in (signal.SIG_IGN, None):
                     continue

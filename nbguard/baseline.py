@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from collections.abc import Iterable
 
 from . import __version__
-from .model import BASELINE_FILE as DEFAULT_FILE
 from .model import Finding
 
 SCHEMA_VERSION = 1

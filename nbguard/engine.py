@@ -287,7 +287,7 @@ class RuleSet:
         # The path-fact observer (nbguard/rules/_paths.py): when a rule reads what earlier calls,
         # shell lines and os.environ assignments did, the engine records it after every rule
         # has seen each of them, so a call never serves as its own evidence.
-        self.path_facts = any(getattr(r, "uses_path_facts", False) for r in self.rules)
+        self.path_facts = any(r.uses_path_facts for r in self.rules)
 
     def calls_for(self, site: CallSite) -> list[Rule]:
         """The call rules to run on a call, in rule order."""
@@ -436,12 +436,8 @@ class NotebookRun:
         self.source_contexts[cell.index] = ctx
         for r in self.rules.texts_for("code", cell.source):
             r.check_text(view, ctx)
-        observe = self.rules.path_facts
         for cmd in code.shell:
-            for r in self.rules.shells_for(cmd):
-                r.check_shell(cmd, ctx)
-            if observe:
-                observe_shell(cmd, ctx)
+            self._shell_line(cmd, ctx)
         for m in code.magics:
             for r in self.rules.magic:
                 r.check_magic(m, ctx)
@@ -541,9 +537,8 @@ class NotebookRun:
             scope.forget(stmt.name)
 
     def _shell_from_call(self, site: CallSite, ctx: CellContext) -> None:
-        """``os.system("curl ... | sh")`` and friends are shell lines too."""
-        if not self.rules.shell and not self.rules.path_facts:
-            return
+        """``os.system("curl ... | sh")`` and friends are shell lines too (the walk calls this only
+        when shell rules or the path-fact observer want them)."""
         q = site.qualname
         arg = None
         if q in _SHELL_CALLS:
@@ -569,7 +564,10 @@ class NotebookRun:
         else:
             return
         line, col, end_line, end_col = ctx.node_span(arg)
-        cmd = ShellCommand(text, line, col, q, end_line if end_line != line else line)
+        self._shell_line(ShellCommand(text, line, col, q, end_line if end_line != line else line), ctx)
+
+    def _shell_line(self, cmd: ShellCommand, ctx: CellContext) -> None:
+        """A shell line to the shell rules, then to the path-fact observer."""
         for r in self.rules.shells_for(cmd):
             r.check_shell(cmd, ctx)
         if self.rules.path_facts:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import tempfile
 import threading
 
-_DEFERRED = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s)
+# The signals that interrupt a run (Ctrl-C, and SIGTERM from CI runners and process managers).
+INTERRUPT_SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s)
 
 
 @contextlib.contextmanager
@@ -18,11 +18,11 @@ def _signals_deferred():
     Python raises KeyboardInterrupt between any two bytecodes, also between ``mkstemp`` creating
     the file and the ``try`` that would remove it; a signal held here is delivered on exit, after
     the file was renamed or removed. Only the main thread runs Python signal handlers."""
-    if not _DEFERRED or not hasattr(signal, "pthread_sigmask") or \
+    if not INTERRUPT_SIGNALS or not hasattr(signal, "pthread_sigmask") or \
             threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPT_SIGNALS)
     try:
         yield
     finally:
@@ -33,6 +33,8 @@ def atomic_write(path: str, data: str | bytes, mode: int | None = None, *, durab
     """Replace ``path`` with ``data`` in one step. ``durable=False`` skips the fsync: still atomic
     for readers, but a power loss may leave an empty file (the cache validates its entries).
     An interrupt arriving meanwhile takes effect once the write has finished or been undone."""
+    import tempfile  # here, not at module level: nbguard.api imports this module on every start
+
     if isinstance(data, str):
         data = data.encode("utf-8")
     folder = os.path.dirname(os.path.abspath(path))

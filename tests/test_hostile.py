@@ -1,9 +1,7 @@
 """Hostile input: nbguard stays up, bounded, offline and silent about secrets."""
 
-import json
 import os
 import socket
-import string
 import time
 
 import pytest

@@ -168,18 +168,21 @@ def _interrupt(args: list[str], cwd: Path, sig: int, *, group: bool, delay: floa
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         raise AssertionError(f"nbguard did not stop within 60 s of {signal.Signals(sig).name}")
-    # no worker process of the run is left behind
+    _assert_no_process_left(proc.pid)
+    return running, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def _assert_no_process_left(group: int) -> None:
+    """No worker process of the run (its process group) outlives it."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            os.killpg(proc.pid, 0)
+            os.killpg(group, 0)
         except ProcessLookupError:
-            break
+            return
         time.sleep(0.1)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise AssertionError("worker processes outlived the interrupted run")
-    return running, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+    os.killpg(group, signal.SIGKILL)
+    raise AssertionError("worker processes outlived the run")
 
 
 def _check_interrupted(running, rc, err, sig):
@@ -266,7 +269,7 @@ def test_signal_between_temp_file_creation_and_cleanup_leaves_no_temp_file(tmp_p
     def terminated(signum, frame):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fsutil.tempfile, "mkstemp", mkstemp_then_interrupt)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp_then_interrupt)
     previous = signal.signal(signal.SIGTERM, terminated)
     target = tmp_path / "report.json"
     try:
@@ -296,13 +299,4 @@ def test_sigterm_ends_a_library_run_with_the_default_action_and_no_workers_left(
         raise AssertionError("the library run did not stop within 60 s of SIGTERM")
     assert proc.returncode == -signal.SIGTERM, err.decode(errors="replace")[-2000:]
     assert b"finished" not in out
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise AssertionError("worker processes outlived the run")
+    _assert_no_process_left(proc.pid)

@@ -8,7 +8,7 @@ from helpers import lint, nb
 
 from nbguard.ipysyntax import ShellCommand, analyse_cell
 from nbguard.rules._shell import (all_commands, all_pipelines, conda_install, installer, installs, parse,
-                                  parse_requirement, pip_install, resolve, text_span, tokenize, Word)
+                                  parse_requirement, resolve, text_span, tokenize, Word)
 
 
 def words(text):

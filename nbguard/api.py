@@ -370,6 +370,13 @@ class _SignalsAtSafePoints:
         self.previous = {}
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None and self.caught is not None and self.previous:
+            # caught after the last safe point (the last report was out, the pool was stopping):
+            # act on it now rather than drop it with the restored handlers
+            try:
+                self.act()
+            except _Signalled as e:
+                exc = e
         self._restore()
         if isinstance(exc, _Signalled):
             os.kill(os.getpid(), exc.args[0])  # the default action, now that the workers are gone

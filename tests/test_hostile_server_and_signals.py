@@ -302,19 +302,26 @@ def test_sigterm_ends_a_library_run_with_the_default_action_and_no_workers_left(
     _assert_no_process_left(proc.pid)
 
 
-def test_ctrl_c_as_the_last_notebook_finishes_still_interrupts(tmp_path):
-    """A Ctrl-C that lands after the last report was handed out (while the pool stops) is not
-    lost: the run is interrupted, as it would be a moment earlier or later (CI once saw a run
-    finish with exit 1 after its SIGINT)."""
+def test_ctrl_c_while_the_pool_stops_still_interrupts(tmp_path, monkeypatch):
+    """A Ctrl-C that lands after the last report was handed out, while the worker pool shuts
+    down, is not lost: the run is interrupted, as it would be a moment earlier or later (CI once
+    saw a Ctrl-C'd run finish with exit 1)."""
+    from concurrent.futures import ProcessPoolExecutor
+
     from nbguard import api
 
-    for i in range(4):
+    real_shutdown = ProcessPoolExecutor.shutdown
+
+    def shutdown_under_ctrl_c(self, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_shutdown(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "shutdown", shutdown_under_ctrl_c)
+    monkeypatch.setattr(api, "PARALLEL_MIN_BYTES", 0)  # workers even for six small notebooks
+    for i in range(6):
         write_notebook(tmp_path / f"nb{i}.ipynb", [code_cell("c1", "import pickle\npickle.load(open('x', 'rb'))")])
-    reports = api.iter_reports([str(tmp_path)], api.load_config(start=str(tmp_path)), jobs=2, cache=None)
     seen = 0
     with pytest.raises(KeyboardInterrupt):
-        for _ in reports:
+        for _ in api.iter_reports([str(tmp_path)], api.load_config(start=str(tmp_path)), jobs=2, cache=None):
             seen += 1
-            if seen == 4:  # the last one: the signal arrives between it and the end of the run
-                os.kill(os.getpid(), signal.SIGINT)
-    assert seen == 4
+    assert seen == 6

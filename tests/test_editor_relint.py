@@ -2,13 +2,12 @@
 unchanged cells' work, and its result is always exactly what a full run gives."""
 
 import copy
-import glob
 import json
 import os
 import random
 
 import pytest
-from conftest import CORPUS
+from conftest import corpus_notebooks
 from helpers import code, md, nb, stream
 
 import nbguard.incremental as inc
@@ -66,9 +65,7 @@ def mutate(d: dict, rng: random.Random, k: int) -> None:
 
 
 def corpus_sample(n: int) -> list[str]:
-    paths = sorted(glob.glob(os.path.join(CORPUS, "**", "*.ipynb"), recursive=True))
-    if not paths:
-        pytest.skip("no corpus")
+    paths = corpus_notebooks()
     return random.Random(6).sample(paths, min(n, len(paths)))
 
 

@@ -5,7 +5,6 @@ the notebook as it was, (3) keep the file valid nbformat, (4) never half-write.
 """
 
 import errno
-import glob
 import json
 import os
 import shutil
@@ -13,7 +12,7 @@ import tempfile
 
 import nbformat
 import pytest
-from conftest import CORPUS
+from conftest import corpus_notebooks
 from helpers import code, md, nb, result, run, run_process, stream, write_nb
 
 from nbguard import cli
@@ -260,12 +259,11 @@ def test_file_mode_is_kept(tmp_path):
     assert os.stat(path).st_mode & 0o777 == 0o640
 
 
-@pytest.mark.skipif(not os.path.isdir(CORPUS), reason="corpus not available")
 def test_fix_on_real_notebooks_changes_only_the_fixed_cells(tmp_path):
     """Real notebooks come in many layouts (indent 1/2, string or list sources, escaped
     or raw UTF-8, CRLF): everything outside the fixed values must stay byte-identical."""
     picked = []
-    for p in sorted(glob.glob(os.path.join(CORPUS, "**", "*.ipynb"), recursive=True)):
+    for p in corpus_notebooks():
         try:
             text = open(p, encoding="utf-8").read()
         except (OSError, UnicodeDecodeError):

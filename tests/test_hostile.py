@@ -5,6 +5,7 @@ import socket
 import time
 
 import pytest
+from conftest import CORPUS, corpus_notebooks
 from helpers import nb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,8 +17,6 @@ from nbguard.notebook import NotebookError, parse_notebook
 from nbguard.engine import lint
 from nbguard.rules.base import all_rules
 
-CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                      "shared", "corpus")
 HF = "hf_" + "LkJhGfDsApOiUyTrEwQzXcVbNmLkJhGfDs"
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
@@ -152,9 +151,9 @@ def test_lint_opens_no_socket_and_runs_no_code(monkeypatch, tmp_path):
                   f"__import__('pathlib').Path({str(marker)!r}).touch()")
     lint_notebook(notebook, Config())
     assert not marker.exists()
-    if os.path.isdir(CORPUS):
-        report = lint_paths([CORPUS], Config(), jobs=1)
-        assert report.files > 900
+    corpus_notebooks()  # fails in CI when the corpus is missing
+    report = lint_paths([CORPUS], Config(), jobs=1)
+    assert report.files > 900
 
 
 def test_thousands_of_cells(tmp_path):

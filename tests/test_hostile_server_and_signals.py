@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import conftest
 import pytest
 from conftest_lab import (
     HF_KEY,
@@ -112,7 +113,7 @@ def test_burst_of_large_concurrent_requests_is_held_without_leak_or_growth(lab):
 
 # -- interrupted runs: no partial file, no temp file, no traceback ---------------------------------------------
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = Path(conftest.CORPUS)
 
 
 def _corpus_like_notebook(path: Path, i: int) -> None:

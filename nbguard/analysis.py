@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 MAX_DEPTH = 24
 MAX_STR = 100_000
@@ -42,10 +42,6 @@ class Value:
     value: Any
     origin: Origin | None = None
     partial: bool = False
-
-    @property
-    def is_str(self) -> bool:
-        return isinstance(self.value, str)
 
 
 class _Unknown:
@@ -480,12 +476,6 @@ class CallSite:
         if not q.endswith(suffixes):  # one C-level test rules out almost every call
             return False
         return any(q == s or q.endswith("." + s) for s in suffixes)
-
-
-def iter_calls(tree: ast.AST) -> Iterator[ast.Call]:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            yield node
 
 
 def truthy(v: Value | None) -> bool | None:

@@ -84,7 +84,27 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """nbguard's own warnings (a plugin that could not be loaded) are one line on stderr."""
+    if category.__module__.startswith("nbguard."):
+        print(f"nbguard: warning: {message}", file=sys.stderr)
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
+
+
 def _main(argv: list[str] | None) -> int:
+    import warnings
+
+    with warnings.catch_warnings():  # restores the caller's showwarning afterwards
+        global _default_show_warning
+        _default_show_warning, warnings.showwarning = warnings.showwarning, _show_warning
+        return _run(argv)
+
+
+_default_show_warning = None
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

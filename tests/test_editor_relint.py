@@ -3,7 +3,6 @@ unchanged cells' work, and its result is always exactly what a full run gives.""
 
 import copy
 import json
-import os
 import random
 
 import pytest

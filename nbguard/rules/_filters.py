@@ -141,18 +141,6 @@ def is_local_host(host: str) -> bool:
     return False
 
 
-PLAINTEXT_SCHEMES = ("http://", "ftp://")
-
-
-def plaintext_url(value: str) -> bool:
-    """``http://`` or ``ftp://`` to a host that is not local."""
-    v = value.strip()
-    low = v[:7].lower()
-    if not (low.startswith("http://") or low.startswith("ftp://")):
-        return False
-    return not is_local_host(url_host(v))
-
-
 # -- secrets: values and names (NBG102-NBG107) ---------------------------------
 
 # Names ending in "key" that hold a credential only when the value looks generated:

@@ -185,17 +185,44 @@ def all_rules() -> dict[str, type[Rule]]:
                     if obj.code in found and found[obj.code] is not obj:
                         raise RuntimeError(f"duplicate rule code {obj.code}")
                     found[obj.code] = obj
-        try:
-            from importlib.metadata import entry_points
-
-            for ep in entry_points(group="nbguard.rules"):
-                obj = ep.load()
-                if isinstance(obj, type) and issubclass(obj, Rule):
-                    found.setdefault(obj.code, obj)
-        except Exception:  # a broken third-party plugin must not break the linter
-            pass
+        _load_plugins(found)
         _REGISTRY = dict(sorted(found.items()))
     return _REGISTRY
+
+
+class PluginWarning(UserWarning):
+    """A third-party rule (entry point group ``nbguard.rules``) that could not be used."""
+
+
+def _load_plugins(found: dict[str, type[Rule]]) -> None:
+    """Add the rules of installed plugins. Each entry point is loaded on its own: one that fails
+    to import, is not a Rule, or takes a code already in use is one warning naming it, and the
+    others still load (a broken plugin must not break the linter, nor hide the plugins after it)."""
+    import warnings
+    from importlib.metadata import entry_points
+
+    try:
+        eps = list(entry_points(group="nbguard.rules"))
+    except Exception as e:  # broken installed metadata
+        warnings.warn(f"plugins not loaded: {type(e).__name__}: {e}", PluginWarning, stacklevel=3)
+        return
+    for ep in eps:
+        where = f"plugin {ep.name!r} ({ep.value})"
+        try:
+            obj = ep.load()
+        except Exception as e:
+            warnings.warn(f"{where} failed to load: {type(e).__name__}: {e}", PluginWarning, stacklevel=3)
+            continue
+        if not (isinstance(obj, type) and issubclass(obj, Rule) and obj.code):
+            warnings.warn(f"{where} is not an nbguard Rule class with a code; ignored", PluginWarning,
+                          stacklevel=3)
+            continue
+        taken = found.get(obj.code)
+        if taken is not None and taken is not obj:
+            warnings.warn(f"{where} declares {obj.code}, already used by {taken.__module__}.{taken.__name__};"
+                          " ignored", PluginWarning, stacklevel=3)
+            continue
+        found[obj.code] = obj
 
 
 def get_rule(selector: str) -> type[Rule] | None:

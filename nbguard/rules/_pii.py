@@ -1,8 +1,11 @@
 """Personal data in cell outputs: the formats, their validators, and one way to report them.
 
 Used by the data-exposure rules (NBG7xx). Each finder returns the matches in a text
-that pass the format's own check (Luhn for cards, mod-97 for IBANs, the SSA's number
-ranges for SSNs) and the false-positive filters listed with it. A rule reports the
+that pass the format's own check and the false-positive filters listed with it. The checks
+are libraries that keep their data up to date: python-stdnum (Luhn for cards, each
+country's IBAN format and mod-97, the SSA's number ranges for SSNs) and phonenumbers
+(Google's libphonenumber numbering plans, offline). Both are imported on the first
+candidate, never at start-up. A rule reports the
 matches of one output text as one finding (see :func:`report_matches`).
 """
 
@@ -215,9 +218,13 @@ _SSN_GATE = re.compile(r"-\d{2}-")
 _SSN_SAMPLES = frozenset({"078051120", "219099999", "123456789", "987654320", "111223333"})
 
 
-def valid_ssn(area: str, group: str, serial: str) -> bool:
-    """The SSA's rules: area 001-899 except 666, group 01-99, serial 0001-9999."""
-    return not (area == "000" or area == "666" or area[0] == "9" or group == "00" or serial == "0000")
+def valid_ssn(number: str) -> bool:
+    """The SSA's rules (python-stdnum): area 001-899 except 666, group 01-99, serial 0001-9999.
+    stdnum also rejects a few famous published numbers (078-05-1120...); those stay findable as
+    ``sample`` values, which count in tables only (see :func:`keep_samples_in_tables`)."""
+    from stdnum.us import ssn
+
+    return ssn.is_valid(number) or number.replace("-", "") in _SSN_SAMPLES
 
 
 def find_ssns(text: str) -> list[PiiMatch]:
@@ -226,8 +233,8 @@ def find_ssns(text: str) -> list[PiiMatch]:
         return []
     out = []
     for m in SSN.finditer(text):
-        if valid_ssn(m.group("a"), m.group("g"), m.group("s")):
-            digits = m.group("a") + m.group("g") + m.group("s")
+        digits = m.group("a") + m.group("g") + m.group("s")
+        if valid_ssn(digits):
             out.append(PiiMatch(m.start(), m.end(), digits, digits in _SSN_SAMPLES or len(set(digits)) <= 2))
     return out
 
@@ -256,15 +263,9 @@ _TEST_CARDS = frozenset({
 
 
 def luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    from stdnum import luhn as _luhn  # python-stdnum; imported on the first candidate only
+
+    return _luhn.is_valid(digits)
 
 
 def card_brand(digits: str) -> str | None:
@@ -314,15 +315,6 @@ def find_cards(text: str) -> list[PiiMatch]:
 
 # -- IBANs --------------------------------------------------------------------------------
 
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "BY": 28,
-    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18,
-    "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
-    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20,
-    "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15,
-    "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19,
-    "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
-}
 IBAN = re.compile(r"(?<![A-Za-z0-9])(?P<iban>[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?)"
                   r"(?![A-Za-z0-9])")
 _IBAN_GATE = (re.compile(r"[A-Z]{2}\d{2}"),)  # how every IBAN match begins
@@ -336,28 +328,17 @@ _IBAN_SAMPLES = frozenset({
 
 
 def iban_ok(iban: str) -> bool:
-    """Country length table and the ISO 13616 mod-97 check."""
-    if IBAN_LENGTHS.get(iban[:2]) != len(iban):
-        return False
-    rearranged = iban[4:] + iban[:4]
-    try:
-        number = int("".join(str(int(c, 36)) for c in rearranged))
-    except ValueError:
-        return False
-    return number % 97 == 1
+    """python-stdnum's IBAN check: the country's length and BBAN format (from its registry
+    data, kept up to date by the library) and the ISO 13616 mod-97 check digits."""
+    from stdnum import iban as _iban
+
+    return _iban.is_valid(iban)
 
 
 def find_ibans(text: str) -> list[PiiMatch]:
     out = []
     for m in finditer_lines(IBAN, _IBAN_GATE, text):
-        raw = m.group("iban")
-        compact = raw.replace(" ", "")
-        # the regex may take a trailing group that belongs to the text; try the exact country length
-        n = IBAN_LENGTHS.get(compact[:2])
-        if n is None or len(compact) < n:
-            continue
-        if len(compact) > n:
-            continue
+        compact = m.group("iban").replace(" ", "")
         if iban_ok(compact):
             sample = compact in _IBAN_SAMPLES or len(set(compact[4:])) <= 3
             out.append(PiiMatch(m.start("iban"), m.end("iban"), compact, sample))
@@ -423,6 +404,21 @@ def find_phones(text: str) -> list[PiiMatch]:
     return out
 
 
+def dialable(raw: str, region: str | None = None) -> bool:
+    """Is ``raw`` a number its numbering plan assigns (Google's libphonenumber metadata, offline,
+    through the ``phonenumbers`` package)? ``region`` reads a number written without ``+``
+    ("US" for the North-American formats). Unassigned country codes, lengths and prefixes fail:
+    digit groups that only look like a phone number. (A national number with a trunk 0 names
+    no country, and one of the world's plans or another assigns almost any such digits, so
+    those are judged by the word before them instead.)"""
+    import phonenumbers
+
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(raw, region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def _find_phones(text: str) -> list[PiiMatch]:
     out = []
     for m in finditer_lines(_NATIONAL, _NATIONAL_GATE, text):
@@ -443,6 +439,8 @@ def _find_phones(text: str) -> list[PiiMatch]:
         elif not 8 <= len(digits) <= 15 or (digits.startswith("1") and len(digits) != 11):
             continue
         if nanp is not None and not _nanp_ok(nanp):
+            continue
+        if not dialable(raw, None if raw.startswith("+") else "US"):
             continue
         sample = len(set(digits)) <= 3 or (nanp is not None and nanp[3:6] == "555" and nanp[6:8] == "01")
         out.append(PiiMatch(m.start(), m.end(), digits, sample))

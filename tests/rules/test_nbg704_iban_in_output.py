@@ -46,3 +46,16 @@ def test_source_is_not_output():
 def test_example_ibans_count_in_a_table():
     text = "                     iban  amount\n0  GB82WEST12345698765432  120.50\n"
     assert found(result({"text/plain": text})) == [(0, "output", 0, 2, "medium")]
+
+
+@pytest.mark.parametrize("text", [
+    "DE89ABCDEFGH12345678XY",  # DE's length and valid mod-97 check digits, but a German BBAN is 18 digits
+    "NL02123412341234ABCD",  # NL BBAN: 4 letters (bank) then 10 digits
+    "GB33123412341234123412",  # GB BBAN: 4 letters (bank) then 14 digits
+])
+def test_iban_with_check_digits_but_no_such_account_format_is_not_one(text):
+    # ids and hashes in upper case pass the length and mod-97 tests about once in 97; the
+    # country's account format (python-stdnum's registry data) rules them out
+    digits = "".join(str(int(c, 36)) for c in text[4:] + text[:2] + "00")
+    valid = f"{text[:2]}{98 - int(digits) % 97:02d}{text[4:]}"
+    assert found(stream(f"ref {valid}\n")) == []

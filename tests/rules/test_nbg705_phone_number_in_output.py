@@ -80,3 +80,22 @@ def test_person_rows_next_to_business_rows_are_still_found():
     text = ("0  Civil Hospital Sukkur      +92 71 9310 056\n"
             "1  Maria Gonzalez             (415) 867-5309\n")
     assert [f[3] for f in found(stream(text))] == [2]
+
+
+@pytest.mark.parametrize("text", [
+    "delta: +999 1234 5678\n",  # no country has the code 999
+    "offset +44 12 3456\n",  # too short for a UK number
+    "value: +1 123 555 0199 77\n",  # North-American digits plus a group no plan has
+])
+def test_digit_groups_no_numbering_plan_assigns_are_not_phone_numbers(text):
+    assert found(stream(text)) == []
+
+
+@pytest.mark.parametrize("text", [
+    "phone: +81 90 1234 5678\n",  # Japanese mobile
+    "tel: +49 30 1234 5678\n",  # Berlin fixed line
+    "phone: 020 3123 4567\n",  # UK national, after "phone"
+    "mobile: 06 12 34 56 78\n",  # French mobile, national
+])
+def test_numbers_of_real_numbering_plans_are_found(text):
+    assert len(found(stream(text))) == 1

@@ -9,7 +9,9 @@ class IbanInOutput(Rule):
     """## What it does
     Finds international bank account numbers (IBANs) saved in cell outputs, written
     compact (`DE44500105175407324931`) or in groups of four. A match must have the
-    length registered for its country and pass the ISO 13616 mod-97 check. The
+    length and account format registered for its country (a German BBAN is 18 digits,
+    a Dutch one a 4-letter bank code and 10 digits; python-stdnum's registry data) and
+    pass the ISO 13616 mod-97 check. The
     example IBANs of banks' and standards' documentation (`GB82WEST12345698765432`)
     count only in a table. Each output line with matches is one finding.
 

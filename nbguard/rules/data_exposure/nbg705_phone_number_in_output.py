@@ -7,7 +7,9 @@ from ..base import Rule
 
 class PhoneNumberInOutput(Rule):
     """## What it does
-    Finds phone numbers saved in cell outputs, in strict formats only: international
+    Finds phone numbers saved in cell outputs, in strict formats only, that a country's
+    numbering plan assigns (libphonenumber's metadata, offline: `+999 1234 5678` has no
+    country, `+44 12 3456` is too short for the UK): international
     numbers written with a `+` country code (`+44 20 7946 0958`, `+14155552671`) and
     North-American numbers written `(415) 555-2671`, `415-555-2671` or `415.555.2671`
     with valid area and exchange codes, and national numbers with a trunk `0`

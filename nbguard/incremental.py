@@ -47,7 +47,8 @@ from typing import Any
 
 from .analysis import UNKNOWN
 from .config import Config
-from .engine import CellContext, NotebookRun, RawFinding, RuleSet, TextView
+from .context import CellContext, RawFinding, TextView
+from .engine import NotebookRun, RuleSet
 from .notebook import Cell, Notebook, Text
 
 MAX_NOTEBOOKS = 16  # notebooks whose records are kept (LRU)

@@ -36,7 +36,7 @@ from ..model import CATEGORIES, Severity
 
 if TYPE_CHECKING:
     from ..analysis import CallSite
-    from ..engine import CellContext, TextView
+    from ..context import CellContext, TextView
     from ..ipysyntax import LineMagic, ShellCommand
 
 CODE_RE = re.compile(r"^NBG\d{3}$")

@@ -160,7 +160,7 @@ class Report:
         return pd.DataFrame(rows, columns=list(FINDING_FIELDS))
 
     def _repr_mimebundle_(self, include=None, exclude=None):  # IPython display: the panel, or text
-        from .widget import mimebundle
+        from .magic.widget import mimebundle
 
         return mimebundle(self, include, exclude)
 

@@ -16,7 +16,8 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from .config import Config, load_config
+from .config import Config, ConfigError  # noqa: F401 (part of the API: front-ends import them from here)
+from .config import load_config as _load_config
 from .fsutil import INTERRUPT_SIGNALS
 from .model import FileError, Report
 from .notebook import NotebookError, notebook_from_dict, parse_notebook, read_notebook
@@ -24,6 +25,19 @@ from .notebook import NotebookError, notebook_from_dict, parse_notebook, read_no
 if TYPE_CHECKING:
     from .cache import Cache
     from .engine import RuleSet
+
+def load_config(config_file: str | None = None, start: str = ".") -> Config:
+    """The config from ``config_file``, else the nearest pyproject.toml with [tool.nbguard]; a
+    selector naming no rule or category is a :class:`ConfigError` (the rules load only then)."""
+    return _load_config(config_file, start, known=known_selector)
+
+
+def known_selector(selector: str) -> bool:
+    """Does a --select/--ignore item name a rule (built-in or plugin), a category or ALL?"""
+    from .rules.base import known_selector as known
+
+    return known(selector)
+
 
 SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages",
                        "venv", "env", ".venv", ".env", ".tox", ".nox", ".git"})

@@ -118,9 +118,8 @@ def _main(argv: list[str] | None) -> int:
 
 
 def make_config(args):
-    from .config import ConfigError, load_config
+    from .api import ConfigError, known_selector, load_config
     from .model import Severity
-    from .rules.base import known_selector
 
     start = args.paths[0] if args.paths else "."
     try:

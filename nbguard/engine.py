@@ -37,7 +37,8 @@ from .mask import mask_line, secret_spans
 from .model import Finding
 from .notebook import Cell, Notebook, Text
 from .rules._paths import observe_assign, observe_call, observe_shell
-from .rules.base import Rule, all_rules, matches
+from .rules.base import Rule, all_rules
+from .selectors import matches
 
 SNIPPET_MAX = 240
 

@@ -30,7 +30,7 @@ from jupyter_server.utils import url_path_join
 
 from .. import __version__
 from ..api import lint_notebook
-from ..config import Config, ConfigError, load_config
+from ..api import Config, ConfigError, load_config
 from ..rules.base import all_rules
 
 CELL_TYPES = ("code", "markdown", "raw")

@@ -141,18 +141,14 @@ def make_config(args):
 
 
 def cmd_lint(args) -> int:
-    from .api import iter_reports
+    from .api import iter_reports, open_cache
     from .model import Report
     from .report import render
 
     config = make_config(args)
     baseline = _load_baseline(args.baseline) if args.baseline else None
     jobs = args.jobs if args.jobs > 0 else _cpu_count()
-    cache = None
-    if not args.no_cache:
-        from .cache import Cache, default_cache_dir
-
-        cache = Cache(args.cache_dir or default_cache_dir(config), config)
+    cache = None if args.no_cache else open_cache(config, args.cache_dir)
     report = Report()
     for r in iter_reports(args.paths or ["."], config, jobs, cache):
         report.extend(r)
@@ -193,8 +189,7 @@ def _cpu_count() -> int:
 
 
 def cmd_clean(args) -> int:
-    from .cache import clean, default_cache_dir
-    from .config import ConfigError, load_config
+    from .api import ConfigError, clean_cache, default_cache_dir, load_config
 
     folder = args.cache_dir
     if folder is None:
@@ -203,7 +198,7 @@ def cmd_clean(args) -> int:
         except ConfigError as e:
             raise UsageError(str(e)) from None
     try:
-        removed = clean(folder)
+        removed = clean_cache(folder)
     except OSError as e:
         raise UsageError(str(e)) from None
     print(f"nbguard: {'removed' if removed else 'no cache at'} {folder}", file=sys.stderr)
@@ -213,9 +208,9 @@ def cmd_clean(args) -> int:
 def cmd_rules(args) -> int:
     import json
 
-    from .rules.base import all_rules
+    from .api import list_rules
 
-    rules = all_rules().values()
+    rules = list_rules()
     if args.format == "json":
         print(json.dumps([r.to_dict() for r in rules], indent=2))
     elif args.format == "markdown":
@@ -229,8 +224,8 @@ def cmd_rules(args) -> int:
 
 
 def cmd_explain(args) -> int:
+    from .api import get_rule
     from .docs import render_rule
-    from .rules.base import get_rule
 
     rule = get_rule(args.rule)
     if rule is None:
@@ -282,25 +277,26 @@ def _add_ci_commands(sub) -> None:
 
 
 def _load_baseline(path: str):
-    from .baseline import BaselineError, load
+    from . import api
 
     try:
-        return load(path)
-    except BaselineError as e:
+        return api.load_baseline(path)
+    except api.BaselineError as e:
         raise UsageError(str(e)) from None
 
 
 def _filter_baseline(report, baseline, path: str):
-    m = baseline.match(report.findings)
-    if m.known:
-        n = len(m.known)
+    from .api import filter_baseline
+
+    report, n = filter_baseline(report, baseline)
+    if n:
         print(f"nbguard: {n} finding{'s' if n != 1 else ''} recorded in the baseline {path} not shown",
               file=sys.stderr)
-    return report.filtered(m.new)
+    return report
 
 
 def cmd_baseline(args) -> int:
-    from . import baseline as bl
+    from . import api
     from .api import discover, iter_reports
     from .model import FileError, Report
 
@@ -319,7 +315,7 @@ def cmd_baseline(args) -> int:
     path = args.baseline_file
     try:
         if existing is None:
-            b = bl.create(report.findings, path, config)
+            b = api.create_baseline(report.findings, path, config)
             b.save(path)
             n, nb = len(b.entries), len({e.path for e in b.entries})
             print(f"nbguard: wrote {path}: {n} finding{'s' if n != 1 else ''} in {nb} of {report.files} "
@@ -328,7 +324,7 @@ def cmd_baseline(args) -> int:
             unreadable = {e.path for e in report.errors}
             linted = [f for f in files if f not in unreadable]
             new = len(existing.match(report.findings).new)
-            dropped, added = bl.update(existing, report.findings, linted, config, add=args.add)
+            dropped, added = api.update_baseline(existing, report.findings, linted, config, add=args.add)
             existing.save(path)
             msg = f"nbguard: updated {path}: {dropped} entr{'ies' if dropped != 1 else 'y'} dropped"
             if args.add:
@@ -336,43 +332,33 @@ def cmd_baseline(args) -> int:
             elif new:
                 msg += f"; {new} new finding{'s' if new != 1 else ''} not added (use --add)"
             print(msg, file=sys.stderr)
-    except bl.BaselineError as e:
+    except api.BaselineError as e:
         raise UsageError(str(e)) from None
     return EXIT_ERROR if report.errors else EXIT_OK
 
 
 def cmd_fix(args) -> int:
-    from .api import discover
-    from .config import Config
-    from .engine import RuleSet
-    from .fix import FixError, fix_file, render_diff, summarize
+    from .api import FixError, fix_diff, fix_summary, iter_fixes
     from .fsutil import atomic_write
     from .model import FileError
     from .report.text import location, where_suffix
 
     config = make_config(args)
-    ruleset = RuleSet.for_config(config)
-    mask_config = None
-    if args.diff:  # every secret in a shown line is masked, whatever the selection
-        mask_config = Config(select=["secrets", "data-exposure"], outputs=False, max_file_size=config.max_file_size,
-                             extra_secret_patterns=config.extra_secret_patterns)
     errors = fixed = changed = 0
     remaining = []
-    for item in discover(args.paths or ["."], config):
-        if isinstance(item, FileError):
-            print(str(item), file=sys.stderr)
+    for item, res in iter_fixes(args.paths or ["."], config, clear_outputs=args.clear_leaking_outputs,
+                                for_diff=args.diff):
+        if isinstance(res, FileError):
+            print(str(res), file=sys.stderr)
             errors += 1
             continue
-        try:
-            res = fix_file(item, config, clear_outputs=args.clear_leaking_outputs, ruleset=ruleset,
-                           mask_config=mask_config)
-        except FixError as e:
-            print(f"{item}: error: {e}", file=sys.stderr)
+        if isinstance(res, FixError):
+            print(f"{item}: error: {res}", file=sys.stderr)
             errors += 1
             continue
         if res.changed:
             if args.diff:
-                sys.stdout.write(render_diff(res, config.extra_secret_patterns))
+                sys.stdout.write(fix_diff(res, config))
             else:
                 try:
                     atomic_write(item, res.data)
@@ -381,7 +367,7 @@ def cmd_fix(args) -> int:
                           "the file is unchanged", file=sys.stderr)
                     errors += 1
                     continue
-                print(summarize(res))
+                print(fix_summary(res))
             fixed += len(res.changes) + len(res.cleared)
             changed += 1
         remaining.extend(res.remaining)

@@ -586,17 +586,11 @@ def _clip(line: str, col: int) -> str:
     return ("…" if start else "") + clipped + ("…" if start + SNIPPET_MAX < len(line) else "")
 
 
-def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None, *, reuse_cells: bool = False
-         ) -> list[Finding]:
-    """Lint a parsed notebook. ``reuse_cells`` (the editor path, used by ``api.lint_notebook``
-    for a dict): parses come from a process-wide LRU keyed by cell source, and the previous
-    run over the same ``nb.path`` is reused for every cell an edit cannot affect
-    (:mod:`nbguard.incremental`); the findings are exactly those of a full run."""
+def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None) -> list[Finding]:
+    """Lint a parsed notebook: one full run. (The editor path, which reuses the previous run's
+    work for every cell an edit cannot affect, is :func:`nbguard.incremental.lint`; the API
+    chooses between the two.)"""
     ruleset = ruleset or RuleSet.for_config(config)
-    if reuse_cells:
-        from .incremental import run_incremental
-
-        return finalize(nb, run_incremental(nb, config, ruleset), config)
     run = NotebookRun(nb, config, ruleset)
     try:
         return finalize(nb, run.run(), config)

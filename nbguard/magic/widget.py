@@ -246,8 +246,8 @@ def markdown_html(md: str) -> str:
 
 
 def rule_doc_html(code: str) -> str:
+    from ..api import get_rule
     from ..docs import render_rule
-    from ..rules.base import get_rule
 
     rule = get_rule(code)
     if rule is None:

@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from collections.abc import Iterable
 
-from . import __version__
+from ._version import __version__
 from .model import Finding
 
 SCHEMA_VERSION = 1

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from . import __version__
+from ._version import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 

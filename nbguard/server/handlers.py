@@ -28,7 +28,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from .. import __version__
+from .._version import __version__
 from ..api import Config, ConfigError, lint_notebook, list_rules, load_config
 
 CELL_TYPES = ("code", "markdown", "raw")

@@ -11,21 +11,43 @@ from __future__ import annotations
 import ast
 import bisect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .model import SENSITIVE_CATEGORIES, Severity
 from .notebook import Cell, Notebook, Text
 
 if TYPE_CHECKING:
+    from .analysis import Scope
     from .config import Config
-    from .engine import NotebookRun
     from .ipysyntax import CellCode, LineMagic, ShellCommand
-    from .rules.base import Rule
+
+
+class RuleLike(Protocol):
+    """What a context needs of the rule that reports (a :class:`nbguard.rules.base.Rule`): this
+    module is below the rules and names none."""
+
+    code: str
+    name: str
+    category: str
+    severity: Severity
+
+
+class Run(Protocol):
+    """What a context reads of its run (the engine's ``NotebookRun``)."""
+
+    nb: Notebook
+    config: Config
+    scope: Scope
+    facts: dict
+    raw: list[RawFinding]
+    source_contexts: dict[int, CellContext]
+
+    def note_read(self, what: str) -> None: ...
 
 
 @dataclass
 class RawFinding:
-    rule: type[Rule]
+    rule: Any  # the reporting rule's class (a nbguard.rules.base.Rule subclass)
     cell: int
     where: str
     output: int | None
@@ -78,7 +100,7 @@ class TextView:
 class CellContext:
     """What a rule gets: where it is, the notebook-wide scope, and ``report``."""
 
-    def __init__(self, run: "NotebookRun", cell: Cell | None, view: TextView,
+    def __init__(self, run: Run, cell: Cell | None, view: TextView,
                  where: str = "source", output: int | None = None) -> None:
         self.run = run
         self.cell = cell
@@ -111,7 +133,7 @@ class CellContext:
     def config(self) -> Config:
         return self.run.config
 
-    def report(self, rule: Rule, span: tuple[int, int, int, int], message: str, *,
+    def report(self, rule: RuleLike, span: tuple[int, int, int, int], message: str, *,
                severity: Severity | None = None, sensitive: bool | None = None) -> None:
         line, col, end_line, end_col = span
         self.run.raw.append(RawFinding(
@@ -119,10 +141,10 @@ class CellContext:
             line, col, end_line, end_col, message, severity or rule.severity,
             rule.category in SENSITIVE_CATEGORIES if sensitive is None else sensitive, self.view))
 
-    def report_node(self, rule: Rule, node: ast.AST, message: str, **kw) -> None:
+    def report_node(self, rule: RuleLike, node: ast.AST, message: str, **kw) -> None:
         self.report(rule, self.node_span(node), message, **kw)
 
-    def report_offsets(self, rule: Rule, start: int, end: int, message: str, **kw) -> None:
+    def report_offsets(self, rule: RuleLike, start: int, end: int, message: str, **kw) -> None:
         l1, c1 = self.view.pos(start)
         l2, c2 = self.view.pos(max(start, end))
         self.report(rule, (l1, c1, l2, c2), message, **kw)

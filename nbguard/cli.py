@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="worker processes (default: all cores)")
     lint.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    lint.add_argument("--quiet", "-q", action="store_true",
+                      help="no progress line on the terminal (it is shown on stderr for runs over a second)")
     lint.add_argument("--baseline", metavar="FILE",
                       help="report and fail only on findings not recorded in FILE (see 'nbguard baseline')")
     lint.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
@@ -150,8 +152,13 @@ def cmd_lint(args) -> int:
     jobs = args.jobs if args.jobs > 0 else _cpu_count()
     cache = None if args.no_cache else open_cache(config, args.cache_dir)
     report = Report()
-    for r in iter_reports(args.paths or ["."], config, jobs, cache):
-        report.extend(r)
+    progress = None if args.quiet or not _isatty(sys.stderr) else Progress(sys.stderr)
+    try:
+        for r in iter_reports(args.paths or ["."], config, jobs, cache, progress):
+            report.extend(r)
+    finally:
+        if progress is not None:
+            progress.clear()
     if baseline is not None:
         report = _filter_baseline(report, baseline, args.baseline)
     color = args.color == "always" or (
@@ -179,6 +186,49 @@ def cmd_lint(args) -> int:
     if report.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
+
+
+class Progress:
+    """The progress line a terminal shows during a long ``nbguard lint`` (stderr: notebooks
+    done / total, findings so far, rate). Drawn only once the run has taken ``after`` seconds,
+    redrawn at most every ``every`` seconds, and erased before the report is printed."""
+
+    after = 1.0
+    every = 0.1
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.start: float | None = None
+        self.drawn_at: float | None = None
+
+    def __call__(self, done: int, total: int, findings: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if self.start is None:
+            self.start = now
+        elapsed = now - self.start
+        if elapsed < self.after or (self.drawn_at is not None and now - self.drawn_at < self.every
+                                    and done < total):
+            return
+        self.drawn_at = now
+        rate = done / elapsed if elapsed > 0 else 0.0
+        self.stream.write(f"\r\x1b[Knbguard: {done}/{total} notebooks, {findings} finding{'s' if findings != 1 else ''}"
+                          f", {rate:.0f} notebooks/s")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.drawn_at is not None:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.drawn_at = None
 
 
 def _cpu_count() -> int:

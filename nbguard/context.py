@@ -11,38 +11,38 @@ from __future__ import annotations
 import ast
 import bisect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .model import SENSITIVE_CATEGORIES, Severity
 from .notebook import Cell, Notebook, Text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the Protocols cost import time; they are for readers and type checkers only)
+    from typing import Protocol
+
     from .analysis import Scope
     from .config import Config
     from .ipysyntax import CellCode, LineMagic, ShellCommand
 
+    class RuleLike(Protocol):
+        """What a context needs of the rule that reports (a :class:`nbguard.rules.base.Rule`):
+        this module is below the rules and names none."""
 
-class RuleLike(Protocol):
-    """What a context needs of the rule that reports (a :class:`nbguard.rules.base.Rule`): this
-    module is below the rules and names none."""
+        code: str
+        name: str
+        category: str
+        severity: Severity
 
-    code: str
-    name: str
-    category: str
-    severity: Severity
+    class Run(Protocol):
+        """What a context reads of its run (the engine's ``NotebookRun``)."""
 
+        nb: Notebook
+        config: Config
+        scope: Scope
+        facts: dict
+        raw: list[RawFinding]
+        source_contexts: dict[int, CellContext]
 
-class Run(Protocol):
-    """What a context reads of its run (the engine's ``NotebookRun``)."""
-
-    nb: Notebook
-    config: Config
-    scope: Scope
-    facts: dict
-    raw: list[RawFinding]
-    source_contexts: dict[int, CellContext]
-
-    def note_read(self, what: str) -> None: ...
+        def note_read(self, what: str) -> None: ...
 
 
 @dataclass

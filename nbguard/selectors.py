@@ -8,17 +8,19 @@ and the list of known rules is handed in by whoever has it (:func:`nbguard.api.l
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable
 
 from .model import CATEGORIES
 
+if TYPE_CHECKING:  # (a Protocol costs import time; this one is for readers and type checkers only)
+    from typing import Protocol
 
-class RuleIdentity(Protocol):
-    """What a selector is matched against: a rule class (or anything with these three names)."""
+    class RuleIdentity(Protocol):
+        """What a selector is matched against: a rule class (or anything with these three names)."""
 
-    code: str
-    name: str
-    category: str
+        code: str
+        name: str
+        category: str
 
 
 def matches(rule: RuleIdentity, selector: str) -> bool:

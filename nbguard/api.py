@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .config import Config, ConfigError  # noqa: F401 (part of the API: front-ends import them from here)
 from .config import load_config as _load_config
@@ -23,10 +23,17 @@ from .model import FileError, Report
 from .notebook import NotebookError, notebook_from_dict, parse_notebook, read_notebook
 
 if TYPE_CHECKING:
+    from typing import Callable
+
     from .baseline import Baseline
     from .cache import Cache
     from .engine import RuleSet
     from .fix import FixResult
+
+    # progress(done, total, findings): once before the first report (done == 0) and after each
+    # report, with the files answered so far, the files discovered and the findings so far
+    Progress = Callable[[int, int, int], None]
+
 
 def load_config(config_file: str | None = None, start: str = ".") -> Config:
     """The config from ``config_file``, else the nearest pyproject.toml with [tool.nbguard]; a
@@ -237,19 +244,15 @@ def _chunks(todo: list[tuple[int, str, int]], jobs: int) -> list[list[tuple[int,
     return chunks
 
 
-Progress = Callable[[int, int, int], None]
-"""``progress(done, total, findings)``: called once before the first report (``done == 0``) and
-after each report, with the files answered so far, the files discovered and the findings so far."""
-
-
 def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1, cache: "Cache | None" = None,
-                 progress: Progress | None = None) -> Iterator[Report]:
+                 progress: "Progress | None" = None) -> Iterator[Report]:
     """One Report per discovered file (or error), in discovery order, streamed.
 
     The order and content do not depend on ``jobs``. With a ``cache``, files whose
     results are cached are answered without linting (and without importing the engine);
-    the others are linted and stored. ``progress`` (see :data:`Progress`) is how a front-end
-    shows a long run advancing (the CLI on a terminal, the LSP server, the Dask runner)."""
+    the others are linted and stored. ``progress`` is how a front-end
+    shows a long run advancing (the CLI on a terminal, the LSP server, the Dask runner):
+    ``progress(done, total, findings)`` once before the first report (``done == 0``) and after each."""
     items = list(discover(paths, config))
     reports = _iter_reports(items, config, jobs, cache)
     if progress is None:
@@ -415,7 +418,7 @@ class _SignalsAtSafePoints:
 
 
 def lint_paths(paths: Iterable[str] | str, config: Config | None = None, jobs: int = 1,
-               cache: "Cache | None" = None, progress: Progress | None = None) -> Report:
+               cache: "Cache | None" = None, progress: "Progress | None" = None) -> Report:
     """Lint notebooks and folders; unreadable files are reported in ``Report.errors``."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]

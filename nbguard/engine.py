@@ -10,37 +10,30 @@ For each cell in file order:
    :class:`~nbguard.analysis.Scope`, so later cells resolve earlier values.
 
 A call goes only to the rules whose call preconditions (``call_names``, ``call_keywords``,
-``call_suffixes``, ``call_pattern``) admit it (see :class:`RuleSet`).
+``call_suffixes``, ``call_pattern``) admit it (:class:`nbguard.dispatch.RuleSet`).
 When an enabled rule reads path facts (``uses_path_facts``), the engine records them
 (:mod:`nbguard.rules._paths`) once per call, shell line and ``Assign``/``Delete``,
 after every rule has seen it: rules see the facts of earlier code only.
 
 Then findings are suppressed, filtered, de-duplicated, masked and located in the
-raw file. Rules never print and never see the config's filtering.
+raw file (:mod:`nbguard.finalize`, :mod:`nbguard.suppress`). Rules never print and
+never see the config's filtering.
 """
 
 from __future__ import annotations
 
 import ast
-import bisect
-import hashlib
-import re
 import shlex
-from dataclasses import dataclass, field
-from typing import Iterable
 
 from .analysis import CallSite, Scope
 from .config import Config
-from .context import CellContext, RawFinding, TextView, _char_col  # noqa: F401 (re-exported)
+from .context import CellContext, RawFinding, TextView
+from .dispatch import RuleSet
+from .finalize import content_hash, finalize, span_text  # noqa: F401 (re-exported: nbguard.engine.content_hash)
 from .ipysyntax import ShellCommand, analyse_cell, analyse_cell_cached
-from .mask import mask_line, secret_spans
 from .model import Finding
 from .notebook import Cell, Notebook, Text
 from .rules._paths import observe_assign, observe_call, observe_shell
-from .rules.base import Rule, all_rules
-from .selectors import matches
-
-SNIPPET_MAX = 240
 
 # Calls whose string argument is a shell command line.
 _SHELL_CALLS = {
@@ -66,165 +59,6 @@ def _walk(root: ast.AST):
             elif isinstance(v, AST):
                 push(v)
 
-
-# Marker nodes: contexts and operators. They hold no other node, and no rule looks at
-# them unless it names their type in ``nodes``.
-_MARKER_TYPES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
-_MARKER_FIELDS = frozenset({"ctx", "op", "ops"})
-# Fields that never hold a node (identifiers, constants, flags), by node type name.
-_SCALAR_FIELDS = {
-    "Name": ("id",), "Constant": ("value", "kind"), "Attribute": ("attr",), "alias": ("name", "asname"),
-    "arg": ("arg", "type_comment"), "keyword": ("arg",), "FunctionDef": ("name", "type_comment"),
-    "AsyncFunctionDef": ("name", "type_comment"), "ClassDef": ("name",), "ImportFrom": ("module", "level"),
-    "Global": ("names",), "Nonlocal": ("names",), "FormattedValue": ("conversion",),
-    "comprehension": ("is_async",), "Assign": ("type_comment",), "For": ("type_comment",),
-    "AsyncFor": ("type_comment",), "With": ("type_comment",), "AsyncWith": ("type_comment",),
-    "ExceptHandler": ("name",), "Module": ("type_ignores",),
-}
-
-
-_LEAF_CANDIDATES = (ast.Name, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
-
-
-class RuleSet:
-    """Rule instances grouped by the hooks they implement."""
-
-    def __init__(self, rules: Iterable[type[Rule]], config: Config) -> None:
-        self.rules = [r(config) for r in rules]
-        self.call = [r for r in self.rules if "check_call" in r.hooks()]
-        self.shell = [r for r in self.rules if "check_shell" in r.hooks()]
-        self.magic = [r for r in self.rules if "check_magic" in r.hooks()]
-        self.node: dict[type, list[Rule]] = {}
-        for r in self.rules:
-            if "check_node" in r.hooks():
-                for t in r.nodes:
-                    self.node.setdefault(t, []).append(r)
-        self.text: dict[str, list[Rule]] = {}
-        for r in self.rules:
-            if "check_text" in r.hooks():
-                for kind in r.texts:
-                    self.text.setdefault(kind, []).append(r)
-        # Node types no rule asks for and that hold no other node (Load, Add, Eq...) are
-        # not visited at all; nor are fields that never hold a node (Name.id, Constant.value).
-        wanted = tuple(self.node)
-        self._skip_markers = not any(issubclass(t, _MARKER_TYPES) for t in wanted)
-        self.child_fields: dict[type, tuple[str, ...]] = {}
-        # Children never worth pushing on the walk's stack: what is not a node (None in
-        # Dict.keys, names in MatchClass.kwd_attrs) and leaf node types no rule asks for and
-        # that hold nothing to visit (Name, alias...): a quarter of all nodes.
-        self.not_visited: frozenset[type] = frozenset(
-            {type(None), str} | {t for t in _LEAF_CANDIDATES if t not in self.node and not self.fields_of(t)})
-        # Preconditions rules may declare (Rule.call_names, call_keywords, call_suffixes,
-        # call_pattern, text_anchors, shell_anchors): a hook they rule out is not called. Rules
-        # keep their relative order either way. Call rules are bits of a mask: the bits a callee
-        # admits are computed once per (qualname, attr), those of a keyword name once per name,
-        # and the rule list of a mask once per mask -- per call, a dict lookup or two.
-        always = 0
-        named: dict[str, int] = {}
-        self._call_suffix_rules: list[tuple[tuple[str, ...], int]] = []
-        self._call_pattern_rules: list[tuple[re.Pattern, int]] = []
-        self._call_kw_rules: list[tuple[object, int]] = []
-        for i, r in enumerate(self.call):
-            bit = 1 << i
-            if r.call_names is None and r.call_keywords is None and r.call_suffixes is None \
-                    and r.call_pattern is None:
-                always |= bit
-                continue
-            for n in r.call_names or ():
-                named[n] = named.get(n, 0) | bit
-            if r.call_suffixes:
-                self._call_suffix_rules.append((tuple(r.call_suffixes), bit))
-            if r.call_pattern is not None:
-                self._call_pattern_rules.append((r.call_pattern, bit))
-            if r.call_keywords is not None:
-                self._call_kw_rules.append((r.call_keywords, bit))
-        self._call_always = always
-        self._call_named = named
-        self._call_suffixes = tuple(x for sfx, _ in self._call_suffix_rules for x in sfx)
-        # `**expr` may carry any keyword: it admits every keyword-gated rule
-        self._call_kw_masks: dict[str | None, int] = {None: sum(b for _, b in self._call_kw_rules)}
-        self._call_name_masks: dict[tuple[str, str], int] = {}
-        self._call_lists: dict[int, list[Rule]] = {}
-        self._gated_text = {k for k, rs in self.text.items() if any(r.text_anchors is not None for r in rs)}
-        self._gated_shell = any(r.shell_anchors is not None for r in self.shell)
-        # The path-fact observer (nbguard/rules/_paths.py): when a rule reads what earlier calls,
-        # shell lines and os.environ assignments did, the engine records it after every rule
-        # has seen each of them, so a call never serves as its own evidence.
-        self.path_facts = any(r.uses_path_facts for r in self.rules)
-
-    def calls_for(self, site: CallSite) -> list[Rule]:
-        """The call rules to run on a call, in rule order."""
-        key = (site.qualname, site.attr)
-        mask = self._call_name_masks.get(key)
-        if mask is None:
-            mask = self._name_mask(key)
-        if self._call_kw_rules:
-            kws = site.node.keywords
-            if kws:
-                masks = self._call_kw_masks
-                for k in kws:
-                    m = masks.get(k.arg)
-                    if m is None:
-                        m = self._keyword_mask(k.arg)
-                    mask |= m
-        rules = self._call_lists.get(mask)
-        if rules is None:
-            rules = self._call_lists[mask] = [r for i, r in enumerate(self.call) if mask >> i & 1]
-        return rules
-
-    def _name_mask(self, key: tuple[str, str]) -> int:
-        """The call rules a callee admits: always-run rules, call_names, call_suffixes, call_pattern."""
-        q, attr = key
-        last = q.rpartition(".")[2]
-        named = self._call_named
-        mask = self._call_always | named.get(last, 0) | named.get(attr, 0)
-        if self._call_suffixes and q.endswith(self._call_suffixes):
-            for suffixes, bit in self._call_suffix_rules:
-                if q.endswith(suffixes):
-                    mask |= bit
-        for pattern, bit in self._call_pattern_rules:
-            if pattern.search(last) or (attr and pattern.search(attr)):
-                mask |= bit
-        if len(self._call_name_masks) >= 1 << 16:
-            self._call_name_masks.clear()  # bounded: a long batch run sees many callee names
-        self._call_name_masks[key] = mask
-        return mask
-
-    def _keyword_mask(self, name: str) -> int:
-        """The keyword-gated call rules a keyword name admits (call_keywords: a set or a predicate)."""
-        mask = 0
-        for spec, bit in self._call_kw_rules:
-            if spec(name) if callable(spec) else name in spec:
-                mask |= bit
-        if len(self._call_kw_masks) >= 1 << 14:
-            star = self._call_kw_masks[None]
-            self._call_kw_masks.clear()
-            self._call_kw_masks[None] = star
-        self._call_kw_masks[name] = mask
-        return mask
-
-    def texts_for(self, kind: str, text: str) -> list[Rule]:
-        rules = self.text.get(kind, ())
-        if kind not in self._gated_text:
-            return rules  # type: ignore[return-value]
-        return [r for r in rules if r.text_anchors is None or any(a in text for a in r.text_anchors)]
-
-    def shells_for(self, cmd: ShellCommand) -> list[Rule]:
-        if not self._gated_shell:
-            return self.shell
-        text = cmd.text
-        return [r for r in self.shell if r.shell_anchors is None or any(a in text for a in r.shell_anchors)]
-
-    def fields_of(self, t: type) -> tuple[str, ...]:
-        skip = _SCALAR_FIELDS.get(t.__name__, ())
-        fields = tuple(f for f in getattr(t, "_fields", ())
-                       if f not in skip and not (self._skip_markers and f in _MARKER_FIELDS))
-        self.child_fields[t] = fields
-        return fields
-
-    @classmethod
-    def for_config(cls, config: Config) -> "RuleSet":
-        return cls([r for r in all_rules().values() if config.rule_enabled(r)], config)
 
 
 class NotebookRun:
@@ -435,155 +269,6 @@ class NotebookRun:
             r.check_shell(cmd, ctx)
         if self.rules.path_facts:
             observe_shell(cmd, ctx)
-
-
-# ---------------------------------------------------------------------------
-# Post-processing: suppression, filtering, de-duplication, masking, raw lines
-
-_SUPPRESS = re.compile(r"#\s*nbguard:\s*(ignore-cell|ignore)\b(?:\[([^\]]*)\])?", re.I)
-
-
-@dataclass
-class _Suppressions:
-    cell_all: set[int] = field(default_factory=set)
-    cell_codes: dict[int, list[str]] = field(default_factory=dict)
-    lines: dict[tuple[int, int], list[str] | None] = field(default_factory=dict)  # None = every rule
-    notebook: list[str] = field(default_factory=list)
-
-
-def _suppressions(nb: Notebook) -> _Suppressions:
-    s = _Suppressions()
-    meta = nb.metadata.get("nbguard")
-    if isinstance(meta, dict) and isinstance(meta.get("ignore"), list):
-        s.notebook = [x for x in meta["ignore"] if isinstance(x, str)]
-    for cell in nb.cells:
-        if "nbguard-ignore" in cell.tags:
-            s.cell_all.add(cell.index)
-        if "nbguard" not in cell.source:
-            continue
-        for i, line in enumerate(cell.lines):
-            if "nbguard" not in line:
-                continue
-            for m in _SUPPRESS.finditer(line):
-                codes = [c.strip() for c in m.group(2).split(",") if c.strip()] if m.group(2) else None
-                if m.group(1).lower() == "ignore-cell":
-                    if codes is None:
-                        s.cell_all.add(cell.index)
-                    else:
-                        s.cell_codes.setdefault(cell.index, []).extend(codes)
-                else:
-                    s.lines[(cell.index, i + 1)] = codes
-    return s
-
-
-def _suppressed(f: RawFinding, s: _Suppressions) -> bool:
-    rule = f.rule
-    if any(matches(rule, x) for x in s.notebook):
-        return True
-    if f.cell in s.cell_all:
-        return True
-    if any(matches(rule, x) for x in s.cell_codes.get(f.cell, ())):
-        return True
-    if f.where == "source":
-        for ln in {f.line, f.end_line}:
-            if (f.cell, ln) in s.lines:
-                codes = s.lines[(f.cell, ln)]
-                if codes is None or any(matches(rule, x) for x in codes):
-                    return True
-    return False
-
-
-def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Finding]:
-    sup = _suppressions(nb)
-    path_ignores = config.ignores_for_path(nb.path)
-    kept = [f for f in raw
-            if f.severity >= config.min_severity
-            and not any(matches(f.rule, x) for x in path_ignores)
-            and not _suppressed(f, sup)]
-    # Sensitive spans are masked wherever their line is shown, by any finding.
-    sensitive: dict[tuple, list[tuple[int, int]]] = {}
-    for f in raw:
-        if f.sensitive and f.line == f.end_line:
-            sensitive.setdefault((f.cell, f.where, f.output, id(f.text), f.line), []).append((f.column, f.end_column))
-    kept = _dedupe(kept)
-    # every raw-file line the findings need, located in one pass over the file
-    nb.prepare_raw_lines([(f.text.source.json_path, f.text.source.is_list, f.line)
-                          for f in kept if f.text.source is not None])
-    out = []
-    for f in kept:
-        cell = nb.cells[f.cell] if 0 <= f.cell < len(nb.cells) else None
-        lines = f.text.lines
-        line_text = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
-        spans = sensitive.get((f.cell, f.where, f.output, id(f.text), f.line), [])
-        if f.sensitive and f.line != f.end_line:
-            spans = spans + [(f.column, len(line_text) + 1)]
-        spans = spans + secret_spans(line_text)  # whatever rules are selected
-        snippet = mask_line(line_text, spans) if spans else line_text
-        snippet = _clip(snippet, f.column)
-        src = f.text.source
-        raw_line = nb.raw_line(src.json_path, src.is_list, f.line) if src is not None else None
-        out.append(Finding(
-            path=nb.path, rule=f.rule.code, name=f.rule.name, category=f.rule.category,
-            severity=f.severity, cell=f.cell, cell_id=cell.id if cell else None,
-            cell_type=cell.cell_type if cell else None, where=f.where, output=f.output,
-            line=f.line, column=f.column, end_line=f.end_line, end_column=f.end_column,
-            message=f.message, snippet=snippet, fix=f.rule.fix, cwe=f.rule.cwe, raw_line=raw_line,
-            content_hash=content_hash(f.rule.code, f.where, span_text(lines, f.line, f.column, f.end_line,
-                                                                      f.end_column) or line_text)))
-    out.sort(key=lambda x: x.sort_key)
-    return out
-
-
-def span_text(lines: list[str], line: int, col: int, end_line: int, end_col: int) -> str:
-    """The text of a 1-based, end-exclusive span over ``lines``."""
-    if not 0 < line <= len(lines):
-        return ""
-    if end_line <= line:
-        return lines[line - 1][col - 1:max(col - 1, end_col - 1)]
-    parts = [lines[line - 1][col - 1:]]
-    parts.extend(lines[line:min(end_line - 1, len(lines))])
-    if end_line <= len(lines):
-        parts.append(lines[end_line - 1][:end_col - 1])
-    return "\n".join(parts)
-
-
-def content_hash(rule: str, where: str, text: str) -> str:
-    """A fingerprint of what a finding is about, not where it is: the rule, the kind of place
-    (source/output/metadata) and the offending text with whitespace normalised. It survives
-    moving cells, inserting cells, edits elsewhere and re-running; a changed secret changes it."""
-    norm = " ".join(text.split())
-    return hashlib.sha256(f"{rule}\0{where}\0{norm}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _dedupe(findings: list[RawFinding]) -> list[RawFinding]:
-    """One finding per place and category: the most severe, then the lowest code, wins."""
-    order = sorted(findings, key=lambda f: (-f.severity, f.rule.code))
-    result = []
-    # per place, the kept spans sorted by (start, end); they never overlap each other, so
-    # their ends are sorted too and only the neighbours of a new span can overlap it
-    taken: dict[tuple, list[tuple[int, int, int, int]]] = {}
-    for f in order:
-        key = (f.cell, f.where, f.output, id(f.text), f.rule.category)
-        span = (f.line, f.column, f.end_line, f.end_column)
-        spans = taken.setdefault(key, [])
-        pos = bisect.bisect_left(spans, span)
-        if any(_overlap(span, s) for s in spans[max(0, pos - 2):pos + 2]):
-            continue
-        spans.insert(pos, span)
-        result.append(f)
-    return result
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return (a[0], a[1]) < (b[2], b[3]) and (b[0], b[1]) < (a[2], a[3])
-
-
-def _clip(line: str, col: int) -> str:
-    if len(line) <= SNIPPET_MAX:
-        return line
-    start = max(0, min(col - 1 - SNIPPET_MAX // 3, len(line) - SNIPPET_MAX))
-    clipped = line[start:start + SNIPPET_MAX]
-    return ("…" if start else "") + clipped + ("…" if start + SNIPPET_MAX < len(line) else "")
 
 
 def lint(nb: Notebook, config: Config, ruleset: RuleSet | None = None) -> list[Finding]:

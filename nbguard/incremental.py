@@ -48,7 +48,9 @@ from typing import Any
 from .analysis import UNKNOWN
 from .config import Config
 from .context import CellContext, RawFinding, TextView
-from .engine import NotebookRun, RuleSet, finalize
+from .dispatch import RuleSet
+from .engine import NotebookRun
+from .finalize import finalize
 from .model import Finding
 from .notebook import Cell, Notebook, Text
 

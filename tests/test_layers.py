@@ -24,8 +24,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("context", ("nbguard.context",)),
     # the rules and their helpers (nbguard.rules._tokens, the credential scanner, included)
     ("rules", ("nbguard.rules",)),
-    # one pass over a notebook, the editor's incremental relint over it, masking of what is shown
-    ("engine", ("nbguard.engine", "nbguard.incremental", "nbguard.mask")),
+    # rule dispatch tables, one pass over a notebook, suppression, finalize (dedupe, mask, hash), the
+    # editor's incremental relint over the pass, masking of what is shown
+    ("engine", ("nbguard.dispatch", "nbguard.engine", "nbguard.suppress", "nbguard.finalize", "nbguard.incremental",
+                "nbguard.mask")),
     # the surface front-ends call, and the services it composes (result cache, baselines, fix planning)
     ("api", ("nbguard.api", "nbguard.cache", "nbguard.baseline", "nbguard.fix")),
     # renderings of a Report, and of the rules' documentation

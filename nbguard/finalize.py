@@ -13,18 +13,18 @@ from .mask import mask_line, secret_spans
 from .model import Finding
 from .notebook import Notebook
 from .selectors import matches
-from .suppress import _suppressed, _suppressions
+from .suppress import is_suppressed, suppressions
 
 SNIPPET_MAX = 240
 
 
 def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Finding]:
-    sup = _suppressions(nb)
+    sup = suppressions(nb)
     path_ignores = config.ignores_for_path(nb.path)
     kept = [f for f in raw
             if f.severity >= config.min_severity
             and not any(matches(f.rule, x) for x in path_ignores)
-            and not _suppressed(f, sup)]
+            and not is_suppressed(f, sup)]
     # Sensitive spans are masked wherever their line is shown, by any finding.
     sensitive: dict[tuple, list[tuple[int, int]]] = {}
     for f in raw:

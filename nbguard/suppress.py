@@ -14,15 +14,16 @@ _SUPPRESS = re.compile(r"#\s*nbguard:\s*(ignore-cell|ignore)\b(?:\[([^\]]*)\])?"
 
 
 @dataclass
-class _Suppressions:
+class Suppressions:
     cell_all: set[int] = field(default_factory=set)
     cell_codes: dict[int, list[str]] = field(default_factory=dict)
     lines: dict[tuple[int, int], list[str] | None] = field(default_factory=dict)  # None = every rule
     notebook: list[str] = field(default_factory=list)
 
 
-def _suppressions(nb: Notebook) -> _Suppressions:
-    s = _Suppressions()
+def suppressions(nb: Notebook) -> Suppressions:
+    """Every suppression the notebook declares, read once per lint."""
+    s = Suppressions()
     meta = nb.metadata.get("nbguard")
     if isinstance(meta, dict) and isinstance(meta.get("ignore"), list):
         s.notebook = [x for x in meta["ignore"] if isinstance(x, str)]
@@ -46,7 +47,8 @@ def _suppressions(nb: Notebook) -> _Suppressions:
     return s
 
 
-def _suppressed(f: RawFinding, s: _Suppressions) -> bool:
+def is_suppressed(f: RawFinding, s: Suppressions) -> bool:
+    """Does a notebook-, cell- or line-level suppression name this finding's rule?"""
     rule = f.rule
     if any(matches(rule, x) for x in s.notebook):
         return True

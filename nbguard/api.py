@@ -16,14 +16,37 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from .config import Config, load_config
+from .config import Config, ConfigError  # noqa: F401 (part of the API: front-ends import them from here)
+from .config import load_config as _load_config
 from .fsutil import INTERRUPT_SIGNALS
 from .model import FileError, Report
 from .notebook import NotebookError, notebook_from_dict, parse_notebook, read_notebook
 
 if TYPE_CHECKING:
+    from typing import Callable
+
+    from .baseline import Baseline
     from .cache import Cache
     from .engine import RuleSet
+    from .fix import FixResult
+
+    # progress(done, total, findings): once before the first report (done == 0) and after each
+    # report, with the files answered so far, the files discovered and the findings so far
+    Progress = Callable[[int, int, int], None]
+
+
+def load_config(config_file: str | None = None, start: str = ".") -> Config:
+    """The config from ``config_file``, else the nearest pyproject.toml with [tool.nbguard]; a
+    selector naming no rule or category is a :class:`ConfigError` (the rules load only then)."""
+    return _load_config(config_file, start, known=known_selector)
+
+
+def known_selector(selector: str) -> bool:
+    """Does a --select/--ignore item name a rule (built-in or plugin), a category or ALL?"""
+    from .rules.base import known_selector as known
+
+    return known(selector)
+
 
 SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages",
                        "venv", "env", ".venv", ".env", ".tox", ".nox", ".git"})
@@ -34,7 +57,7 @@ def lint_notebook(nb: str | os.PathLike | dict, config: Config | None = None, *,
     if isinstance(nb, (str, os.PathLike)):
         p = os.fspath(nb)
         return lint_file(p, config or load_config(start=p))
-    from .engine import lint
+    from .incremental import lint
 
     config = config or Config()
     name = path or "<notebook>"
@@ -44,7 +67,7 @@ def lint_notebook(nb: str | os.PathLike | dict, config: Config | None = None, *,
         return Report(errors=[FileError(name, str(e))])
     # The editor path (JupyterLab relints the open notebook after every edit): reuse the
     # rule instances and the parse of every cell whose source did not change.
-    return Report(findings=lint(notebook, config, _editor_ruleset(config), reuse_cells=True), files=1)
+    return Report(findings=lint(notebook, config, _editor_ruleset(config)), files=1)
 
 
 _RULESETS: dict[tuple[int, str], tuple[Config, "RuleSet"]] = {}
@@ -221,20 +244,32 @@ def _chunks(todo: list[tuple[int, str, int]], jobs: int) -> list[list[tuple[int,
     return chunks
 
 
-def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1, cache: "Cache | None" = None
-                 ) -> Iterator[Report]:
+def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1, cache: "Cache | None" = None,
+                 progress: "Progress | None" = None) -> Iterator[Report]:
     """One Report per discovered file (or error), in discovery order, streamed.
 
     The order and content do not depend on ``jobs``. With a ``cache``, files whose
     results are cached are answered without linting (and without importing the engine);
-    the others are linted and stored."""
-    yield from _iter_reports(paths, config, jobs, cache)
+    the others are linted and stored. ``progress`` is how a front-end
+    shows a long run advancing (the CLI on a terminal, the LSP server, the Dask runner):
+    ``progress(done, total, findings)`` once before the first report (``done == 0``) and after each."""
+    items = list(discover(paths, config))
+    reports = _iter_reports(items, config, jobs, cache)
+    if progress is None:
+        yield from reports
+    else:
+        done = findings = 0
+        progress(0, len(items), 0)
+        for r in reports:
+            done += 1
+            findings += len(r.findings)
+            yield r
+            progress(done, len(items), findings)
     if cache is not None:
         cache.flush()
 
 
-def _iter_reports(paths: Iterable[str], config: Config, jobs: int, cache: "Cache | None") -> Iterator[Report]:
-    items = list(discover(paths, config))
+def _iter_reports(items: list, config: Config, jobs: int, cache: "Cache | None") -> Iterator[Report]:
     if jobs <= 1 or sum(1 for x in items if isinstance(x, str)) <= 1:
         yield from _serial(items, config, cache)
         return
@@ -383,13 +418,141 @@ class _SignalsAtSafePoints:
 
 
 def lint_paths(paths: Iterable[str] | str, config: Config | None = None, jobs: int = 1,
-               cache: "Cache | None" = None) -> Report:
+               cache: "Cache | None" = None, progress: "Progress | None" = None) -> Report:
     """Lint notebooks and folders; unreadable files are reported in ``Report.errors``."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths] or ["."]
     config = config or load_config(start=paths[0])
     report = Report()
-    for r in iter_reports(paths, config, jobs, cache):
+    for r in iter_reports(paths, config, jobs, cache, progress):
         report.extend(r)
     return report
+
+
+# -- rules ----------------------------------------------------------------------------
+
+
+def list_rules() -> list:
+    """Every rule class (built-in and plugins), in code order: ``code``, ``name``, ``category``,
+    ``severity``, ``summary()``, ``to_dict()``, and the docstring :mod:`nbguard.docs` renders."""
+    from .rules.base import all_rules
+
+    return list(all_rules().values())
+
+
+def get_rule(selector: str):
+    """The rule a code (``NBG101``) or name (``provider-token``) names, or None."""
+    from .rules.base import get_rule as get
+
+    return get(selector)
+
+
+# -- the result cache -------------------------------------------------------------------
+
+
+def open_cache(config: Config, folder: str | None = None) -> "Cache":
+    """The result cache for ``config`` (default folder: ``.nbguard_cache`` next to the config file,
+    else in the current folder), to pass to :func:`iter_reports` / :func:`lint_paths`."""
+    from .cache import Cache
+
+    return Cache(folder or default_cache_dir(config), config)
+
+
+def default_cache_dir(config: Config) -> str:
+    from .cache import default_cache_dir as default
+
+    return default(config)
+
+
+def clean_cache(folder: str) -> bool:
+    """Remove a cache folder; False if there was none. OSError when it cannot be removed."""
+    from .cache import clean
+
+    return clean(folder)
+
+
+# -- baselines ----------------------------------------------------------------------------
+
+
+def load_baseline(path: str) -> "Baseline":
+    """A baseline file (:mod:`nbguard.baseline`); :class:`BaselineError` names the file and the reason."""
+    from .baseline import load
+
+    return load(path)
+
+
+def filter_baseline(report: Report, baseline: "Baseline") -> tuple[Report, int]:
+    """``report`` without the findings ``baseline`` records, and how many were dropped."""
+    m = baseline.match(report.findings)
+    return report.filtered(m.new), len(m.known)
+
+
+def create_baseline(findings: Iterable, path: str, config: Config) -> "Baseline":
+    """A new baseline holding ``findings`` (paths relative to ``path``'s folder); not yet saved."""
+    from .baseline import create
+
+    return create(findings, path, config)
+
+
+def update_baseline(baseline: "Baseline", findings: list, linted: Iterable[str], config: Config, *,
+                    add: bool = False) -> tuple[int, int]:
+    """Drop entries of ``linted`` files that no longer occur (``add``: record new findings too);
+    returns (dropped, added). Not yet saved."""
+    from .baseline import update
+
+    return update(baseline, findings, linted, config, add=add)
+
+
+def __getattr__(name: str):
+    # Exceptions and result types of the lazily imported parts, without importing them up front.
+    if name == "BaselineError":
+        from .baseline import BaselineError
+
+        return BaselineError
+    if name in ("FixError", "FixResult"):
+        from . import fix
+
+        return getattr(fix, name)
+    raise AttributeError(name)
+
+
+# -- safe fixes ---------------------------------------------------------------------------
+
+
+def iter_fixes(paths: Iterable[str], config: Config, *, clear_outputs: bool = False, for_diff: bool = False
+               ) -> Iterator[tuple[str, "FixResult | Exception"]]:
+    """The fixes for each discovered notebook, computed and not written: ``(path, FixResult)``, or
+    ``(path, FileError)`` for a place that could not be listed, ``(path, FixError)`` for a notebook
+    that could not be fixed. ``for_diff``: also find every secret in the changed cells (whatever
+    the selection) so :func:`fix_diff` can mask them. Write ``FixResult.data`` to apply a fix."""
+    from .engine import RuleSet
+    from .fix import FixError, fix_file
+
+    ruleset = RuleSet.for_config(config)
+    mask_config = None
+    if for_diff:  # every secret in a shown line is masked, whatever the selection
+        mask_config = Config(select=["secrets", "data-exposure"], outputs=False, max_file_size=config.max_file_size,
+                             extra_secret_patterns=config.extra_secret_patterns)
+    for item in discover(paths, config):
+        if isinstance(item, FileError):
+            yield item.path, item
+            continue
+        try:
+            yield item, fix_file(item, config, clear_outputs=clear_outputs, ruleset=ruleset, mask_config=mask_config)
+        except FixError as e:
+            yield item, e
+
+
+def fix_diff(result: "FixResult", config: Config) -> str:
+    """A unified diff of a fix, every secret masked (compute it with ``iter_fixes(for_diff=True)``)."""
+    from .fix import render_diff
+
+    return render_diff(result, config.extra_secret_patterns)
+
+
+def fix_summary(result: "FixResult") -> str:
+    """One line: what a fix changed in a notebook."""
+    from .fix import summarize
+
+    return summarize(result)

@@ -6,7 +6,7 @@
 An entry identifies a finding by what it is about, not where it is: the rule, the
 notebook (a path relative to the baseline's folder), the cell id, and a
 fingerprint of the offending text (``Finding.content_hash``: rule, kind of place and
-whitespace-normalised text, see :func:`nbguard.engine.content_hash`) salted with a
+whitespace-normalised text, see :func:`nbguard.finalize.content_hash`) salted with a
 random value kept in the file. So an entry still matches after cells are moved,
 cells are inserted above, other lines are edited or the notebook is re-run, while
 a changed secret is a new finding. Matching ignores line numbers and cell indexes;
@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from collections.abc import Iterable
 
-from . import __version__
+from ._version import __version__
 from .model import Finding
 
 SCHEMA_VERSION = 1
@@ -85,7 +85,7 @@ class Baseline:
     def fingerprint(self, f: Finding) -> str:
         base = f.content_hash
         if not base:  # a Finding built outside the engine: fall back to what it shows
-            from .engine import content_hash
+            from .finalize import content_hash
 
             base = content_hash(f.rule, f.where, f"{f.snippet}\0{f.message}")
         return hashlib.sha256(f"{self.salt}:{base}".encode()).hexdigest()

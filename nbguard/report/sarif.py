@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 
-from .. import __version__
+from .._version import __version__
 from ..model import Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

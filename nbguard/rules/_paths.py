@@ -39,7 +39,7 @@ from ..analysis import Value
 
 if TYPE_CHECKING:
     from ..analysis import CallSite
-    from ..engine import CellContext
+    from ..context import CellContext
     from ..ipysyntax import LineMagic, ShellCommand
 
 FACTS_KEY = "paths"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 if TYPE_CHECKING:
-    from ..engine import CellContext, TextView
+    from ..context import CellContext, TextView
     from .base import Rule
 
 

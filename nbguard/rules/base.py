@@ -32,11 +32,13 @@ import pkgutil
 import re
 from typing import TYPE_CHECKING, Callable, ClassVar
 
+from .. import selectors
 from ..model import CATEGORIES, Severity
+from ..selectors import matches  # noqa: F401 (re-exported: plugins import it from here)
 
 if TYPE_CHECKING:
     from ..analysis import CallSite
-    from ..engine import CellContext, TextView
+    from ..context import CellContext, TextView
     from ..ipysyntax import LineMagic, ShellCommand
 
 CODE_RE = re.compile(r"^NBG\d{3}$")
@@ -236,19 +238,6 @@ def get_rule(selector: str) -> type[Rule] | None:
     return None
 
 
-def matches(rule: type[Rule], selector: str) -> bool:
-    """Does a --select/--ignore item name this rule? Code, code prefix, name, category or ALL."""
-    s = selector.strip()
-    if not s:
-        return False
-    if s.upper() == "ALL":
-        return True
-    if s.upper().startswith("NBG"):
-        return rule.code.startswith(s.upper())
-    return s.lower() in (rule.name, rule.category)
-
-
 def known_selector(selector: str) -> bool:
     """A category (even one without enabled rules), ALL, or something that names a rule."""
-    s = selector.strip()
-    return s.lower() in CATEGORIES or any(matches(r, s) for r in all_rules().values())
+    return selectors.known_selector(selector, all_rules().values())

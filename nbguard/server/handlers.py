@@ -28,10 +28,8 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from .. import __version__
-from ..api import lint_notebook
-from ..config import Config, ConfigError, load_config
-from ..rules.base import all_rules
+from .._version import __version__
+from ..api import Config, ConfigError, lint_notebook, list_rules, load_config
 
 CELL_TYPES = ("code", "markdown", "raw")
 
@@ -42,7 +40,7 @@ class BadRequest(Exception):
 
 def rules_version() -> str:
     """Changes whenever the set of rules (or nbguard) changes."""
-    codes = ",".join(f"{c}:{r.name}:{r.severity.label}" for c, r in all_rules().items())
+    codes = ",".join(f"{r.code}:{r.name}:{r.severity.label}" for r in list_rules())
     return f"{__version__}+{hashlib.sha1(codes.encode()).hexdigest()[:8]}"
 
 
@@ -276,7 +274,7 @@ class RulesHandler(_Base):
     @tornado.web.authenticated
     async def get(self) -> None:
         self.set_header("X-Nbguard-Rules-Version", rules_version())
-        self.finish(json.dumps([r.to_dict() for r in all_rules().values()]))
+        self.finish(json.dumps([r.to_dict() for r in list_rules()]))
 
 
 def setup_handlers(web_app, state: NbguardState) -> None:

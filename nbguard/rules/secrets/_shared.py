@@ -25,7 +25,7 @@ from .._filters import (
 
 if TYPE_CHECKING:
     from ...analysis import Origin, Scope
-    from ...engine import CellContext
+    from ...context import CellContext
 
 # -- values --------------------------------------------------------------------
 

@@ -82,6 +82,22 @@ PROVIDER_ENV = frozenset({
 _NAME_WORD = re.compile(r"pass|pwd|secret|token|key|credential|bearer", re.I)
 
 
+# Pagination cursors ("nextPageToken", "continuation_token") are tokens of a list, not of a user.
+_CURSOR_NAME = re.compile(r"(?:page|continuation|sync|next|prev(?:ious)?|cursor|resume)[_\-]?token$", re.I)
+# Environment variables the system or the shell sets, whose names only look like secrets:
+# PWD is the working directory, not a password.
+SYSTEM_ENV = frozenset({"PWD", "OLDPWD", "HOME", "PATH", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "HOSTNAME",
+                        "TMPDIR", "JAVA_HOME", "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX", "PS1", "DISPLAY"})
+
+
+def secret_env_name(name: str | None) -> bool:
+    """Does the environment variable ``name`` hold a credential (``HF_TOKEN``, ``DB_PASSWORD``,
+    ``AWS_SECRET_ACCESS_KEY``)? Not the variables the system sets (``PWD``, ``HOME``...)."""
+    if not name or name.upper() in SYSTEM_ENV:
+        return False
+    return name.upper() in PROVIDER_ENV or secret_name_kind(name) in ("secret", "password")
+
+
 @lru_cache(maxsize=1 << 16)  # a pure function of the name; the same names recur in every notebook
 def secret_name_kind(name: str) -> str | None:
     """Does ``name`` (a variable, key, argument or environment variable) hold a credential?
@@ -89,7 +105,7 @@ def secret_name_kind(name: str) -> str | None:
     when the value looks generated) or None."""
     if not name or (not _NAME_WORD.search(name) and name.upper() not in PROVIDER_ENV):
         return None  # no secret word: neither is_secret_name nor is_key_name can match
-    if is_hash_name(name):
+    if is_hash_name(name) or _CURSOR_NAME.search(name):
         return None
     if name.upper() in PROVIDER_ENV:
         return "secret"
@@ -313,7 +329,7 @@ def saved_secret_env_names(ctx: "CellContext", limit: int = 2) -> list[str]:
         for t in o.texts:
             for m in _ENV_LISTING.finditer(t.text):
                 n = m.group(1)
-                if n not in names and secret_name_kind(n) in ("secret", "password"):
+                if n not in names and secret_env_name(n):
                     names.append(n)
                     if len(names) >= limit:
                         return names

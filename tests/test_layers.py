@@ -20,8 +20,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # data, and the parsing and settings every layer reads
     ("model", ("nbguard._version", "nbguard.model", "nbguard.notebook", "nbguard.analysis", "nbguard.ipysyntax",
                "nbguard.fsutil", "nbguard.selectors", "nbguard.config")),
-    # what a rule sees: CellContext, TextView, RawFinding
-    ("context", ("nbguard.context",)),
+    # what a rule sees: CellContext, TextView, RawFinding; and what its autofix sees (FixSite, Edit)
+    ("context", ("nbguard.context", "nbguard.fixsite")),
     # the rules and their helpers (nbguard.rules._tokens, the credential scanner, included)
     ("rules", ("nbguard.rules",)),
     # rule dispatch tables, one pass over a notebook, suppression, finalize (dedupe, mask, hash), the

@@ -39,7 +39,9 @@ from ..selectors import matches  # noqa: F401 (re-exported: plugins import it fr
 if TYPE_CHECKING:
     from ..analysis import CallSite
     from ..context import CellContext, TextView
+    from ..fixsite import Edit, FixSite
     from ..ipysyntax import LineMagic, ShellCommand
+    from ..model import Finding
 
 CODE_RE = re.compile(r"^NBG\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -93,6 +95,17 @@ class Rule:
     def check_text(self, text: "TextView", ctx: "CellContext") -> None: ...
 
     # metadata ----------------------------------------------------------------
+    @classmethod
+    def autofix(cls, finding: "Finding", site: "FixSite") -> "Edit | None":
+        """A safe rewrite for one of this rule's findings in a code cell (``nbguard fix``), or None.
+        Override it to make the rule fixable; return None wherever the rewrite could change
+        what the code means. Fixes live here, beside their rule; :mod:`nbguard.fix` applies them."""
+        return None
+
+    @classmethod
+    def fixable(cls) -> bool:
+        return cls.autofix.__func__ is not Rule.autofix.__func__
+
     @classmethod
     def hooks(cls) -> frozenset[str]:
         return frozenset(h for h in ("check_call", "check_node", "check_shell", "check_magic", "check_text")

@@ -179,6 +179,13 @@ class HardcodedSecret(Rule):
     call_keywords = staticmethod(_kw_checked)
 
     # -- nodes -----------------------------------------------------------------
+    @classmethod
+    def autofix(cls, finding, site):
+        """A whole-literal credential becomes ``os.environ["NAME"]`` (see ``secrets/_autofix.py``)."""
+        from ._autofix import fix_secret
+
+        return fix_secret(finding, site)
+
     def check_node(self, node, ctx) -> None:
         if isinstance(node, ast.Assign):
             for t in node.targets:

@@ -46,14 +46,7 @@ def atomic_write(path: str, data: str | bytes, mode: int | None = None, *, durab
                 if durable:
                     fh.flush()
                     os.fsync(fh.fileno())
-            if mode is not None:
-                os.chmod(tmp, mode)
-            elif os.path.exists(path):
-                os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-            else:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)
+            _set_mode(tmp, path, mode)
             os.replace(tmp, path)
         except BaseException:
             try:
@@ -61,3 +54,44 @@ def atomic_write(path: str, data: str | bytes, mode: int | None = None, *, durab
             except OSError:
                 pass
             raise
+
+
+def _set_mode(tmp: str, path: str, mode: int | None) -> None:
+    """The replacement keeps the old file's permissions (a new file: the umask's)."""
+    if mode is not None:
+        os.chmod(tmp, mode)
+    elif os.path.exists(path):
+        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str, mode: int | None = None):
+    """A binary file whose content replaces ``path`` in one step when the block ends normally.
+
+    For a report written while it is produced (a streamed run's report can be larger than the
+    memory of the machine writing it): an exception, Ctrl-C included, removes the temp file and
+    leaves ``path`` as it was, so a reader never sees half a report."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = None
+    try:
+        with _signals_deferred():  # mkstemp and the assignment that arms the cleanup, uninterrupted
+            fd, tmp = tempfile.mkstemp(prefix=".nbguard-", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        _set_mode(tmp, path, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise

@@ -286,16 +286,22 @@ def connect(address: str, workers: int | None = None):
         except BaseException:
             cluster.close()
             raise
-    return Client(address, timeout="30s"), None
+    return Client(address), None  # waits distributed.comm.timeouts.connect (Dask's config) for the scheduler
 
 
-def dashboard_link(client) -> str | None:
+def dashboard_link(client, timeout: float = 2.0) -> str | None:
+    """The scheduler's dashboard address, when it serves one. A scheduler without Bokeh (or started
+    with --no-dashboard) still names an HTTP port, so the page itself is asked for."""
+    import urllib.request
+
     try:
-        if client.scheduler_info().get("services", {}).get("dashboard"):
-            return client.dashboard_link
-    except Exception:  # no dashboard, or a scheduler that does not say
-        pass
-    return None
+        if not client.scheduler_info().get("services", {}).get("dashboard"):
+            return None
+        link = client.dashboard_link
+        with urllib.request.urlopen(link, timeout=timeout) as r:  # noqa: S310 (the user's scheduler)
+            return link if r.status == 200 else None
+    except Exception:  # no dashboard there, or not reachable from here
+        return None
 
 
 def _cpu_count() -> int:

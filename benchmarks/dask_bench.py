@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import filecmp
+import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,6 +59,42 @@ def run(folder: Path, out: Path, *how: str) -> dict:
     return {"wall": wall, "rss_mb": int(rss[0]) / 1024, "rc": p.returncode}
 
 
+class LoopbackCluster:
+    """A `dask scheduler` and ``workers`` `dask worker` processes on 127.0.0.1 (random ports, no
+    dashboard): the client's process then holds no scheduler, as with a real cluster."""
+
+    def __init__(self, folder: Path, workers: int) -> None:
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        file = folder / "scheduler.json"
+        common = ["--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+        self.procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                        "--port", "0", "--scheduler-file", str(file), *common], env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+        deadline = time.monotonic() + 60
+        while not file.exists() or not file.stat().st_size:
+            if time.monotonic() > deadline:
+                self.close()
+                raise SystemExit("the dask scheduler did not start")
+            time.sleep(0.1)
+        time.sleep(0.2)
+        self.address = json.loads(file.read_text())["address"]
+        for _ in range(workers):
+            self.procs.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1",
+                 "--host", "127.0.0.1", *common], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True))
+        from distributed import Client
+
+        with Client(self.address) as c:
+            c.wait_for_workers(workers, timeout=60)
+
+    def close(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", nargs="?", default=str(DEFAULT_FOLDER))
@@ -69,36 +107,46 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="nbguard-dask-bench-") as tmp:
         tmp = Path(tmp)
-        sizes = {}
-        for copies in (1, args.copies):
-            folder = tmp / f"x{copies}"
-            sizes[copies] = estate(src, copies, folder)
-            jobs = run(folder, tmp / f"jobs{copies}.json", "--jobs", str(args.workers))
-            dask = run(folder, tmp / f"dask{copies}.json", "--dask", "local")
-            same = filecmp.cmp(tmp / f"jobs{copies}.json", tmp / f"dask{copies}.json", shallow=False)
-            rows.append((copies, sizes[copies], jobs, dask, same))
-            shutil.rmtree(folder)
+        cluster = LoopbackCluster(tmp, args.workers)
+        try:
+            for copies in (1, args.copies):
+                folder = tmp / f"x{copies}"
+                n = estate(src, copies, folder)
+                jobs = run(folder, tmp / f"jobs{copies}.json", "--jobs", str(args.workers))
+                dask = run(folder, tmp / f"dask{copies}.json", "--dask", "local")
+                remote = run(folder, tmp / f"remote{copies}.json", "--dask", cluster.address)
+                same = all(filecmp.cmp(tmp / f"jobs{copies}.json", tmp / f"{k}{copies}.json", shallow=False)
+                           for k in ("dask", "remote"))
+                rows.append((copies, n, jobs, dask, remote, same))
+                shutil.rmtree(folder)
+        finally:
+            cluster.close()
     load1 = os.getloadavg()
     lines = [
-        f"## Dask: `--dask local` vs `--jobs {args.workers}` ({datetime.date.today()})",
+        f"## Dask: `--dask local` and `--dask tcp://` vs `--jobs {args.workers}` ({datetime.date.today()})",
         "",
         f"Folder: `{src}` copied 1× and {args.copies}× into a temporary folder; one run each, JSON report to a file, "
         f"no cache. Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"load average {load0[0]:.2f} at start, {load1[0]:.2f} at end (other work was running).",
         "",
-        "| Copies | Notebooks | `--jobs` wall (s) | `--jobs` client peak RSS (MB) | `--dask local` wall (s) "
-        "| `--dask local` client peak RSS (MB) | Reports identical |",
-        "|---:|---:|---:|---:|---:|---:|---|",
+        f"| Copies | Notebooks | `--jobs {args.workers}` wall (s) | client RSS (MB) | `--dask local` wall (s) "
+        f"| client RSS (MB) | `--dask tcp://` ({args.workers} workers) wall (s) | client RSS (MB) "
+        "| Reports identical |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for copies, n, jobs, dask, same in rows:
+    for copies, n, jobs, dask, remote, same in rows:
         lines.append(f"| {copies}× | {n} | {jobs['wall']:.1f} | {jobs['rss_mb']:.0f} | {dask['wall']:.1f} "
-                     f"| {dask['rss_mb']:.0f} | {'yes' if same else '**no**'} |")
-    (_, _, j1, d1, _), (_, _, j10, d10, _) = rows
-    lines += ["", f"Client peak RSS from 1× to {args.copies}×: `--dask local` {d1['rss_mb']:.0f} → "
-              f"{d10['rss_mb']:.0f} MB ({d10['rss_mb'] / d1['rss_mb']:.2f}×), `--jobs {args.workers}` "
-              f"{j1['rss_mb']:.0f} → {j10['rss_mb']:.0f} MB ({j10['rss_mb'] / j1['rss_mb']:.2f}×). "
-              f"Wall time at {args.copies}×: `--dask local` / `--jobs {args.workers}` = "
-              f"{d10['wall'] / j10['wall']:.2f}.", ""]
+                     f"| {dask['rss_mb']:.0f} | {remote['wall']:.1f} | {remote['rss_mb']:.0f} "
+                     f"| {'yes' if same else '**no**'} |")
+    (_, _, j1, d1, r1, _), (_, _, j10, d10, r10, _) = rows
+
+    def grew(a: dict, b: dict) -> str:
+        return f"{a['rss_mb']:.0f} → {b['rss_mb']:.0f} MB ({b['rss_mb'] / a['rss_mb']:.2f}×)"
+
+    lines += ["", f"Client peak RSS from 1× to {args.copies}×: `--dask local` (scheduler in the client's process) "
+              f"{grew(d1, d10)}, `--dask tcp://` {grew(r1, r10)}, `--jobs {args.workers}` {grew(j1, j10)}. "
+              f"Wall time at {args.copies}×, relative to `--jobs {args.workers}`: `--dask local` "
+              f"{d10['wall'] / j10['wall']:.2f}, `--dask tcp://` {r10['wall'] / j10['wall']:.2f}.", ""]
     text = "\n".join(lines)
     print(text)
     if args.append:

@@ -324,7 +324,7 @@ def scan(paths: Iterable[str], config: Config, client, on_report: Callable[[Repo
 
     config = _shippable(config)
     parts = partitions(plan(paths, config, storage_options), partition_bytes)
-    window = max(4, 3 * max(1, len(client.scheduler_info().get("workers", {}))))
+    window = max(4, 3 * max(1, len(client.nthreads())))  # partitions in flight or waiting to be written
     run = uuid.uuid4().hex[:12]
     pending: dict[str, tuple[int, Any]] = {}  # task key -> (partition number, future)
     results: dict[int, list[Report]] = {}  # finished, waiting for an earlier partition

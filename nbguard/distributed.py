@@ -23,9 +23,12 @@ Why a cluster run gives the report of ``--jobs N``, byte for byte:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
 from typing import Any, Callable, Iterable, Iterator
@@ -279,14 +282,30 @@ def connect(address: str, workers: int | None = None):
     from distributed import Client, LocalCluster
 
     if address == "local":
-        cluster = LocalCluster(n_workers=workers or _cpu_count(), threads_per_worker=1, processes=True,
-                               dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+        with _sigint_ignored_by_children():
+            cluster = LocalCluster(n_workers=workers or _cpu_count(), threads_per_worker=1, processes=True,
+                                   dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
         try:
             return Client(cluster), cluster
         except BaseException:
             cluster.close()
             raise
     return Client(address), None  # waits distributed.comm.timeouts.connect (Dask's config) for the scheduler
+
+
+@contextlib.contextmanager
+def _sigint_ignored_by_children():
+    """Start the LocalCluster's worker processes with SIGINT ignored (an ignored signal stays
+    ignored in a new process). Ctrl-C reaches the whole process group; this process cancels the
+    run and closes the cluster, where each worker would print a KeyboardInterrupt traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def dashboard_link(client, timeout: float = 2.0) -> str | None:
@@ -299,7 +318,8 @@ def dashboard_link(client, timeout: float = 2.0) -> str | None:
             return None
         link = client.dashboard_link
         with urllib.request.urlopen(link, timeout=timeout) as r:  # noqa: S310 (the user's scheduler)
-            return link if r.status == 200 else None
+            # without Bokeh, Dask serves a page that only says to install it
+            return link if r.status == 200 and b"needs bokeh" not in r.read(4096).lower() else None
     except Exception:  # no dashboard there, or not reachable from here
         return None
 

@@ -357,8 +357,10 @@ def test_dashboard_link_only_when_the_scheduler_serves_a_page():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            self.send_response(200 if self.path == "/status" else 404)
+            self.send_response(200 if self.path in ("/status", "/no-bokeh") else 404)
             self.end_headers()
+            if self.path == "/no-bokeh":
+                self.wfile.write(b"<p>Dask needs bokeh>=3.1.0 for the dashboard.</p>")
 
         def log_message(self, *a):
             pass
@@ -376,6 +378,29 @@ def test_dashboard_link_only_when_the_scheduler_serves_a_page():
 
     try:
         assert nbd.dashboard_link(FakeClient("/status")) == f"http://127.0.0.1:{port}/status"
-        assert nbd.dashboard_link(FakeClient("/missing")) is None  # --no-dashboard or no Bokeh: a 404
+        assert nbd.dashboard_link(FakeClient("/missing")) is None  # --no-dashboard: a 404
+        assert nbd.dashboard_link(FakeClient("/no-bokeh")) is None  # Dask's placeholder page
     finally:
         server.shutdown()
+
+
+def test_ctrl_c_in_a_terminal_stops_a_local_cluster_run_with_one_line(tmp_path):
+    """SIGINT to the whole process group, as a terminal sends it: the client cancels, closes the
+    cluster and says so once; the workers (started with SIGINT ignored) print nothing."""
+    corpus_notebooks()
+    out = tmp_path / "r.sarif"
+    p = subprocess.Popen([sys.executable, "-m", "nbguard", "lint", _corpus(), _corpus(), _corpus(), "--dask", "local",
+                          "--format", "sarif", "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=_env(), start_new_session=True)
+    try:
+        time.sleep(4)
+        assert p.poll() is None, "the run ended before it could be interrupted"
+        os.killpg(p.pid, signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == 130
+    assert err.splitlines()[-1] == "nbguard: interrupted" and "Traceback" not in err
+    assert os.listdir(tmp_path) == []  # no report, no temp file

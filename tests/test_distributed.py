@@ -404,3 +404,18 @@ def test_ctrl_c_in_a_terminal_stops_a_local_cluster_run_with_one_line(tmp_path):
     assert p.returncode == 130
     assert err.splitlines()[-1] == "nbguard: interrupted" and "Traceback" not in err
     assert os.listdir(tmp_path) == []  # no report, no temp file
+
+
+def test_file_urls_are_listed_on_the_client_and_read_by_the_workers(cluster, tmp_path):
+    cluster.top_up(2)
+    local = _estate(tmp_path / "estate")
+    url = (tmp_path / "estate").as_uri()
+    rc, out, err = run("lint", url, "--dask", cluster.address, "--format", "json",
+                       "--storage-option", "auto_mkdir=false")
+    want_rc, want, _ = run("lint", tmp_path / "estate", "--format", "json", "--no-cache")
+    got = json.loads(out)
+    for f in got["findings"] + got["errors"]:
+        assert f["path"].startswith("file://")
+        f["path"] = f["path"][len("file://"):]
+    assert (rc, got) == (want_rc, json.loads(want))
+    assert {f["path"] for f in got["findings"]} == {local[0]}

@@ -95,30 +95,10 @@ class Baseline:
 
     # -- matching ------------------------------------------------------------------
     def match(self, findings: Iterable[Finding]) -> Match:
-        findings = list(findings)
-        pool: dict[tuple[str, str, str], list[Entry]] = {}
-        for e in self.entries:
-            pool.setdefault(e.key, []).append(e)
-        mine = [self.entry(f) for f in findings]
-        matched = [False] * len(findings)
-        # first the entries in the same cell (by id), then any entry with the same text
-        for same_cell in (True, False):
-            for i, e in enumerate(mine):
-                if matched[i]:
-                    continue
-                candidates = pool.get(e.key)
-                if not candidates:
-                    continue
-                for j, c in enumerate(candidates):
-                    if not same_cell or c.cell_id == e.cell_id:
-                        del candidates[j]
-                        matched[i] = True
-                        break
-        return Match(
-            new=[f for f, m in zip(findings, matched) if not m],
-            known=[f for f, m in zip(findings, matched) if m],
-            unmatched=[e for entries in pool.values() for e in entries],
-        )
+        return self.matcher().match(findings)
+
+    def matcher(self) -> "Matcher":
+        return Matcher(self)
 
     # -- file --------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -143,6 +123,41 @@ class Baseline:
             atomic_write(path, self.to_json())
         except OSError as e:
             raise BaselineError(f"{path}: cannot write the baseline ({e.strerror or e})") from None
+
+
+class Matcher:
+    """Matches findings to a baseline batch by batch (a streamed run matches one notebook's findings
+    at a time); an entry matches at most one finding over all the batches, as in one ``match`` call."""
+
+    def __init__(self, baseline: Baseline) -> None:
+        self.baseline = baseline
+        self.pool: dict[tuple[str, str, str], list[Entry]] = {}
+        for e in baseline.entries:
+            self.pool.setdefault(e.key, []).append(e)
+
+    def match(self, findings: Iterable[Finding]) -> Match:
+        findings = list(findings)
+        pool = self.pool
+        mine = [self.baseline.entry(f) for f in findings]
+        matched = [False] * len(findings)
+        # first the entries in the same cell (by id), then any entry with the same text
+        for same_cell in (True, False):
+            for i, e in enumerate(mine):
+                if matched[i]:
+                    continue
+                candidates = pool.get(e.key)
+                if not candidates:
+                    continue
+                for j, c in enumerate(candidates):
+                    if not same_cell or c.cell_id == e.cell_id:
+                        del candidates[j]
+                        matched[i] = True
+                        break
+        return Match(
+            new=[f for f, m in zip(findings, matched) if not m],
+            known=[f for f, m in zip(findings, matched) if m],
+            unmatched=[e for entries in pool.values() for e in entries],
+        )
 
 
 def _entry_order(e: Entry) -> tuple:

@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--cache-dir", metavar="DIR",
                       help="result cache folder (default: .nbguard_cache next to the config file, else in the "
                            "current folder)")
+    lint.add_argument("--dask", metavar="ADDRESS",
+                      help="lint on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' (one worker "
+                           "per core); PATHS may then also be fsspec URLs (s3://, gs://, abfs://, file://)")
+    lint.add_argument("--storage-option", action="append", metavar="KEY=VALUE",
+                      help="with --dask: an fsspec storage option for URL paths (repeatable)")
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=["text", "json", "markdown"], default="text")
@@ -169,6 +174,13 @@ def cmd_lint(args) -> int:
 
     config = make_config(args)
     baseline = _load_baseline(args.baseline) if args.baseline else None
+    color = args.color == "always" or (
+        args.color == "auto" and args.format == "text" and not args.output and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR"))
+    if args.dask:  # the same report, linted on a cluster (nbguard.distributed)
+        from .distributed import cmd_lint as lint_on_dask
+
+        return lint_on_dask(args, config, baseline, color)
     jobs = args.jobs if args.jobs > 0 else _cpu_count()
     cache = None if args.no_cache else open_cache(config, args.cache_dir)
     report = Report()
@@ -181,9 +193,6 @@ def cmd_lint(args) -> int:
             progress.clear()
     if baseline is not None:
         report = _filter_baseline(report, baseline, args.baseline)
-    color = args.color == "always" or (
-        args.color == "auto" and args.format == "text" and not args.output and sys.stdout.isatty()
-        and not os.environ.get("NO_COLOR"))
     text = render(report, args.format, color=color)
     if args.output:
         from .fsutil import atomic_write

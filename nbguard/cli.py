@@ -12,11 +12,7 @@ import sys
 
 from ._version import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-class UsageError(Exception):
-    pass
+from .model import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError  # noqa: F401 (cli's names, used by front-ends)
 
 
 def _split(values: list[str] | None) -> list[str]:

@@ -34,8 +34,8 @@ import uuid
 from typing import Any, Callable, Iterable, Iterator
 
 from .api import SKIP_DIRS, _lint_bytes, discover
-from .config import Config
-from .model import FileError, Report
+from .api import Config
+from .model import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, FileError, Report, UsageError
 from .notebook import NotebookError, read_bytes
 from .report.json_format import FINDING_FIELDS
 
@@ -430,8 +430,6 @@ def parse_storage_options(values: list[str] | None) -> dict:
     for v in values or []:
         key, sep, value = v.partition("=")
         if not sep or not key:
-            from .cli import UsageError
-
             raise UsageError(f"--storage-option expects KEY=VALUE, got {v!r}")
         try:
             out[key] = json.loads(value)
@@ -442,8 +440,6 @@ def parse_storage_options(values: list[str] | None) -> dict:
 
 def cmd_lint(args, config: Config, baseline, color: bool) -> int:
     """``nbguard lint --dask``: the report, messages and exit status of a local run."""
-    from .cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
-
     try:
         require_dask()
     except DaskMissing as e:
@@ -489,7 +485,6 @@ def write_report(paths: Iterable[str], config: Config, client, fmt: str, output:
     leaves no partial file) or to stdout, as it arrives. Returns ``(tally, hidden by the baseline)``."""
     import io
 
-    from .cli import UsageError
     from .fsutil import atomic_open
     from .report.stream import writer
 

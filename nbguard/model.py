@@ -47,6 +47,14 @@ SENSITIVE_CATEGORIES = frozenset({"secrets", "data-exposure"})
 BASELINE_FILE = ".nbguard-baseline.json"
 
 
+# Exit codes of the command-line front-ends (cli, the Dask runner).
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out (bad option, unreachable scheduler): one line, exit 2."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem at one place. Built once by the engine, never mutated."""

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from typing import TextIO
 
-from .. import __version__
+from .._version import __version__
 from ..model import FileError, Report, Severity
 
 STREAMED = ("json", "sarif", "text", "github")

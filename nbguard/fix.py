@@ -201,6 +201,31 @@ def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", 
     code = analyse_cell(cell.source, nb.language)
     if code.kind != "python" or code.tree is None:
         return
+    edits = _cell_edits(cell, code, findings)
+    # one edit per place; overlapping edits (two findings on one literal) keep the first
+    edits.sort(key=lambda e: (e.start, e.end))
+    kept: list[_Edit] = []
+    for e in edits:
+        if kept and e.start < kept[-1].end:
+            continue
+        kept.append(e)
+    if not kept:
+        return
+    new = cell.source
+    for e in reversed(kept):
+        new = new[:e.start] + e.text + new[e.end:]
+    if any(e.text.startswith("os.environ[") for e in kept):
+        first_line = min(cell.source.count("\n", 0, e.start) + 1 for e in kept if e.text.startswith("os.environ["))
+        if not plan.os_imported and not _os_imported_before(nb, cell, code.tree, first_line):
+            at = _import_position(cell.source, code.tree)
+            new = new[:at] + "import os\n" + new[at:]
+            plan.os_imported = True  # later cells can rely on it
+    plan.set_source(cell, new)
+    result.changes.extend(Change(e.finding, e.description) for e in kept)
+
+
+def _cell_edits(cell: Cell, code, findings: list[Finding]) -> list[_Edit]:
+    """The rewrite of each fixable finding of one parsed code cell (unordered; may overlap)."""
     text = _CellText(cell.source, code.python_source)
     parents: dict[ast.AST, ast.AST] = {}
     calls: list[ast.Call] = []
@@ -226,26 +251,30 @@ def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", 
             e = _fix_yaml_load(f, start, text, calls)
         if e is not None:
             edits.append(e)
-    # one edit per place; overlapping edits (two findings on one literal) keep the first
-    edits.sort(key=lambda e: (e.start, e.end))
-    kept: list[_Edit] = []
-    for e in edits:
-        if kept and e.start < kept[-1].end:
-            continue
-        kept.append(e)
-    if not kept:
-        return
-    new = cell.source
-    for e in reversed(kept):
-        new = new[:e.start] + e.text + new[e.end:]
-    if any(e.text.startswith("os.environ[") for e in kept):
-        first_line = min(cell.source.count("\n", 0, e.start) + 1 for e in kept if e.text.startswith("os.environ["))
-        if not plan.os_imported and not _os_imported_before(nb, cell, code.tree, first_line):
+    return edits
+
+
+def finding_fix(nb: Notebook, cell: Cell, finding: Finding) -> tuple[str, list[tuple[int, int, str]]] | None:
+    """The safe fix of one finding in a code cell, on its own (an editor's quick fix): its
+    description and the ``(start, end, new text)`` edits of the cell source (character offsets,
+    in order, not overlapping), or None when ``nbguard fix`` would leave it alone. The rewrite
+    is the one ``nbguard fix`` makes, with ``import os`` added when no earlier code imports it."""
+    if finding.rule not in FIXABLE or finding.where != "source" or cell.cell_type != "code":
+        return None
+    code = analyse_cell(cell.source, nb.language)
+    if code.kind != "python" or code.tree is None:
+        return None
+    edits = _cell_edits(cell, code, [finding])
+    if not edits:
+        return None
+    e = edits[0]
+    out = [(e.start, e.end, e.text)]
+    if e.text.startswith("os.environ["):
+        line = cell.source.count("\n", 0, e.start) + 1
+        if not _os_imported_before(nb, cell, code.tree, line):
             at = _import_position(cell.source, code.tree)
-            new = new[:at] + "import os\n" + new[at:]
-            plan.os_imported = True  # later cells can rely on it
-    plan.set_source(cell, new)
-    result.changes.extend(Change(e.finding, e.description) for e in kept)
+            out.append((at, at, "import os\n"))
+    return e.description, sorted(out)
 
 
 # -- secrets -------------------------------------------------------------------
@@ -770,4 +799,5 @@ def summarize(result: FixResult) -> str:
     return f"{result.path}: fixed " + ", ".join(parts)
 
 
-__all__ = ["FIXABLE", "FixError", "FixResult", "fix_file", "json_spans", "render_diff", "summarize"]
+__all__ = ["FIXABLE", "FixError", "FixResult", "finding_fix", "fix_file", "json_spans", "render_diff",
+           "summarize"]

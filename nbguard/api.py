@@ -575,12 +575,12 @@ def _line_col(source: str, offset: int) -> tuple[int, int]:
     return line, offset - (source.rfind("\n", 0, offset) + 1) + 1
 
 
-def ignore_line_edit(source: str, finding: Finding) -> tuple[int, str] | None:
-    """Where "ignore this rule on this line" goes for a finding in a code cell's ``source``: the
-    1-based line and its new text carrying ``# nbguard: ignore[CODE]``, or None where a comment
-    cannot go (the finding is not in code; its line ends inside a string or continues with ``\\``).
-    The comment goes on the finding's last line (suppression looks at its first and last)."""
-    from .engine import add_line_suppression
+def ignore_line_edit(source: str, finding: Finding) -> QuickFix | None:
+    """"Ignore this rule on this line" for a finding in a code cell's ``source``: the edit that
+    adds ``# nbguard: ignore[CODE]`` to the finding's last line (suppression looks at its first and
+    last), or None where no comment can go (the finding is not in code; the line ends inside a
+    string or continues with a backslash; it already ignores the rule)."""
+    from .engine import line_suppression_edit
 
     if finding.where != "source" or finding.cell_type != "code":
         return None
@@ -588,7 +588,11 @@ def ignore_line_edit(source: str, finding: Finding) -> tuple[int, str] | None:
     line = finding.end_line
     if not 0 < line <= len(lines) or lines[line - 1].rstrip().endswith("\\") or _ends_in_string(source, line):
         return None
-    return line, add_line_suppression(lines[line - 1], finding.rule)
+    edit = line_suppression_edit(lines[line - 1], finding.rule)
+    if edit is None:
+        return None
+    start, end, text = edit
+    return QuickFix(finding, f"Ignore {finding.rule} on this line", ((line, start + 1, line, end + 1, text),))
 
 
 def _ends_in_string(source: str, line: int) -> bool:

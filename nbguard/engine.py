@@ -580,25 +580,26 @@ class NotebookRun:
 _SUPPRESS = re.compile(r"#\s*nbguard:\s*(ignore-cell|ignore)\b(?:\[([^\]]*)\])?", re.I)
 
 
-def add_line_suppression(line: str, code: str) -> str:
-    """``line`` with ``code`` added to its ``# nbguard: ignore[...]`` comment, or with such a comment
-    appended (an editor's "ignore this rule on this line"). A line has one rule list (the last
-    comment's, see :func:`_suppressions`), so an existing comment is extended, not joined by another."""
+def line_suppression_edit(line: str, code: str) -> tuple[int, int, str] | None:
+    """The smallest edit that makes ``line`` carry ``# nbguard: ignore[...code...]`` (an editor's
+    "ignore this rule on this line"): ``(start, end, new text)``, 0-based character offsets in the
+    line, or None when the line already ignores the rule. A line has one rule list (its last
+    comment's, see :func:`_suppressions`), so an existing comment is extended, not joined by
+    another. Only the comment is written: the edit never carries the line's own text (a secret)."""
     body = line.rstrip("\r")
-    eol = line[len(body):]
     last = None
     for m in _SUPPRESS.finditer(body):
         if m.group(1).lower() == "ignore":
             last = m
     if last is not None:
         if last.group(2) is None:
-            return line  # a bare ignore already silences every rule on the line
+            return None  # a bare ignore already silences every rule on the line
         codes = [c.strip() for c in last.group(2).split(",") if c.strip()]
         if code in codes:
-            return line
-        return body[:last.start(2)] + ", ".join(codes + [code]) + body[last.end(2):] + eol
-    sep = "  " if body.strip() else ""
-    return f"{body.rstrip()}{sep}# nbguard: ignore[{code}]{eol}"
+            return None
+        return last.start(2), last.end(2), ", ".join(codes + [code])
+    kept = len(body.rstrip())
+    return kept, len(body), f"{'  ' if kept else ''}# nbguard: ignore[{code}]"
 
 
 @dataclass

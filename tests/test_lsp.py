@@ -160,6 +160,32 @@ def test_notebook_diagnostics_cross_cell_fix_and_clean_exit(client, tmp_path):
     assert client.close() == 0
 
 
+def test_cells_added_removed_and_reordered(client, tmp_path):
+    """Cell order is the notebook's: a cell inserted between the URL and its read that rebinds
+    the URL to https:// clears the read; removing it brings the finding back; moving the read
+    above the URL's cell loses the value (it is not set yet when the read runs)."""
+    client.initialize(str(tmp_path))
+    nb = Notebook(client, tmp_path / "s.ipynb", [CELL1, CELL2, CELL3])
+    assert _codes(client.diagnostics(nb.cells[2])) == ["NBG201", "NBG502"]
+    new_uri = f"{nb.cells[0]}-inserted"
+
+    def structure(start: int, delete: int, cells: list[str], opened: list[dict], closed: list[str]) -> None:
+        nb.version += 1
+        client.notify("notebookDocument/didChange", {
+            "notebookDocument": {"uri": nb.uri, "version": nb.version},
+            "change": {"cells": {"structure": {
+                "array": {"start": start, "deleteCount": delete, "cells": [{"kind": 2, "document": u} for u in cells]},
+                "didOpen": opened, "didClose": [{"uri": u} for u in closed]}}}})
+
+    structure(2, 0, [new_uri], [{"uri": new_uri, "languageId": "python", "version": 1,
+                                 "text": 'URL = "https://data.mycompany.org/train.csv"'}], [])
+    assert _codes(client.diagnostics(nb.cells[2])) == ["NBG502"]
+    structure(2, 1, [], [], [new_uri])
+    assert _codes(client.diagnostics(nb.cells[2])) == ["NBG201", "NBG502"]
+    structure(1, 2, [nb.cells[2], nb.cells[1]], [], [])  # the read now comes before the URL is set
+    assert _codes(client.diagnostics(nb.cells[2])) == ["NBG502"]
+
+
 def test_malformed_messages_get_lsp_errors_and_the_server_goes_on(client, tmp_path):
     client.initialize(str(tmp_path))
     client.send_raw(b'{"jsonrpc": "2.0", "id": 7, "method": ')  # cut short: not JSON

@@ -575,10 +575,14 @@ def _result_id(placed: list[Placed]) -> str:
 
 
 def _kind_of(uri: str, language: str | None) -> str | None:
+    """How a text document is linted: Python (a script, py:percent cells, or the one document
+    JupyterLab-LSP makes of a notebook's cells) or an ``.ipynb`` shown as JSON; None: not ours."""
     path = uri.split("?", 1)[0].split("#", 1)[0].lower()
+    if language in ("python", "ipython"):
+        return "script"
     if path.endswith(".ipynb"):
         return "ipynb"
-    if path.endswith((".py", ".ipy")) or language == "python":
+    if path.endswith((".py", ".ipy")):
         return "script"
     return None
 

@@ -228,6 +228,12 @@ def test_pull_diagnostics_result_ids_and_refresh(client, tmp_path):
     assert pull(1)["items"] == []
     client.wait_for(lambda m: m.get("method") == "workspace/diagnostic/refresh", 10)
     assert _codes(pull(2, third["resultId"])["items"]) == ["NBG502"]
+    # an edit that changes only the pulled cell's own diagnostics needs no refresh
+    nb.set_text(0, CELL1 + "  # a comment")
+    assert _codes(pull(0)["items"]) == ["NBG101"]
+    client.drain(0.5)
+    refreshes = [m for m in client.received if m.get("method") == "workspace/diagnostic/refresh"]
+    assert len(refreshes) == 1
     assert not any(m.get("method") == "textDocument/publishDiagnostics" for m in client.received)
     assert client.close() == 0
 

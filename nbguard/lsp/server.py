@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -36,9 +37,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types as T
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
@@ -154,6 +156,8 @@ class Unit:
     timer: asyncio.TimerHandle | None = None
     sent: dict[str, str] = field(default_factory=dict)  # per document: the result id the client has
     saved: dict[str, Any] | None = None  # notebooks: outputs and metadata read from the saved file
+    pulling: set[str] = field(default_factory=set)  # documents whose textDocument/diagnostic is waiting
+    note: str | None = None  # the last thing logged about it (not repeated on every keystroke)
 
 
 class _Invalid:
@@ -234,6 +238,14 @@ class NbguardServer(LanguageServer):
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     # units ----------------------------------------------------------------------------------------
+    def text_of(self, uri: str) -> tuple[str, int | None, str | None]:
+        """A synced document's text, version and language id ("" for one the client never sent:
+        pygls would read it from disk, and a cell has no file)."""
+        doc = self.workspace.text_documents.get(unquote(uri))
+        if doc is None:
+            return "", None, None
+        return doc.source, doc.version, doc.language_id
+
     def unit_for(self, uri: str) -> Unit | None:
         unit = self.units.get(uri)
         if unit is not None:
@@ -289,16 +301,17 @@ class NbguardServer(LanguageServer):
         except Exception as e:  # noqa: BLE001 -- a rule bug: say which kind, keep serving
             self.log(f"nbguard: could not lint {snap.path} ({type(e).__name__})", T.MessageType.Error)
             return
-        if note:
+        if note and note != unit.note:
             self.log(note)
+        unit.note = note
         if self.units.get(unit.uri) is not unit:
             return  # closed meanwhile
         if unit.result is None or unit.result.snap.gen <= snap.gen:
             unit.result = result
         if snap.gen != unit.gen:
             return  # edited meanwhile: a newer lint follows
-        if self.pull:
-            stale = [d for d, rid in unit.sent.items() if result.ids.get(d, "") != rid]
+        if self.pull:  # the documents being pulled get the new result anyway
+            stale = [d for d, rid in unit.sent.items() if result.ids.get(d, "") != rid and d not in unit.pulling]
             if stale and self.refresh:
                 self.workspace_diagnostic_refresh(None)
         else:
@@ -358,10 +371,9 @@ class NbguardServer(LanguageServer):
             if nbdoc is None:
                 return None
             return self._notebook_snapshot(unit, nbdoc, path)
-        doc = self.workspace.get_text_document(unit.uri)
-        text = doc.source
+        text, version, _ = self.text_of(unit.uri)
         lines = {unit.uri: text.split("\n")}
-        versions = {unit.uri: doc.version}
+        versions = {unit.uri: version}
         if unit.kind == "ipynb":
             return Snapshot(unit.gen, path, None, [unit.uri], [0], lines, versions, raw=text)
         nb, starts = api.notebook_from_script(text)
@@ -372,11 +384,10 @@ class NbguardServer(LanguageServer):
         cells, docs, lines, versions = [], [], {}, {}
         language = None
         for c in nbdoc.cells:
-            doc = self.workspace.get_text_document(c.document)
-            source = doc.source
+            source, version, language_id = self.text_of(c.document)
             kind = "code" if c.kind == T.NotebookCellKind.Code else "markdown"
-            if kind == "code" and language is None and doc.language_id:
-                language = doc.language_id
+            if kind == "code" and language is None and language_id:
+                language = language_id
             extra = saved.get("cells", {}).get(c.document, {})
             meta = extra.get("metadata")
             if meta is None:
@@ -389,7 +400,7 @@ class NbguardServer(LanguageServer):
             cells.append(cell)
             docs.append(c.document)
             lines[c.document] = source.split("\n")
-            versions[c.document] = doc.version
+            versions[c.document] = version
         metadata = saved.get("metadata")
         if metadata is None:
             metadata = nbdoc.metadata if isinstance(nbdoc.metadata, dict) else {}
@@ -423,7 +434,7 @@ class NbguardServer(LanguageServer):
         taken: set[int] = set()
         cells: dict[str, dict] = {}
         for i, c in enumerate(nbdoc.cells):
-            text = self.workspace.get_text_document(c.document).source
+            text = self.text_of(c.document)[0]
             j = i if i < len(sources) and i not in taken and sources[i] == text else \
                 next((k for k, s in enumerate(sources) if k not in taken and s == text), None)
             if j is None:
@@ -495,8 +506,7 @@ class NbguardServer(LanguageServer):
     def docs_href(self, code: str) -> str | None:
         if self.settings.docs_url:
             return self.settings.docs_url.replace("{code}", code)
-        page = _LOCAL_DOCS / f"{code}.md"
-        return page.as_uri() if page.is_file() else None
+        return _local_docs(code)
 
     def at(self, result: Result, uri: str, start: tuple[int, int], end: tuple[int, int]) -> list[Placed]:
         """The placed findings of a document that touch [start, end] (inclusive, as a cursor does)."""
@@ -523,6 +533,27 @@ class NbguardServer(LanguageServer):
                 out.append(T.CodeAction(title=q.title, kind=T.CodeActionKind.QuickFix, diagnostics=[p.diagnostic],
                                         is_preferred=q is not ignore, edit=T.WorkspaceEdit(changes={uri: edits})))
         return out
+
+
+@functools.lru_cache(maxsize=256)
+def _local_docs(code: str) -> str | None:
+    page = _LOCAL_DOCS / f"{code}.md"
+    return page.as_uri() if page.is_file() else None
+
+
+def _guarded(handler):
+    """A request handler whose unexpected errors are answered by type only (pygls would quote
+    the exception, which may hold document text)."""
+    @functools.wraps(handler)
+    async def run(ls: NbguardServer, params):
+        try:
+            return await handler(ls, params)
+        except JsonRpcException:
+            raise
+        except Exception as e:  # noqa: BLE001 -- a bug: answer, log the kind, keep serving
+            ls.log(f"nbguard: internal error in {handler.__name__} ({type(e).__name__})", T.MessageType.Error)
+            raise JsonRpcInternalError(f"nbguard could not answer ({type(e).__name__})") from None
+    return run
 
 
 def _line(lines: list[str], i: int) -> str:
@@ -679,11 +710,18 @@ def build() -> NbguardServer:
     @server.feature(T.TEXT_DOCUMENT_DIAGNOSTIC,
                     T.DiagnosticOptions(inter_file_dependencies=True, workspace_diagnostics=False,
                                         identifier="nbguard"))
+    @_guarded
     async def diagnostic(ls: NbguardServer, params: T.DocumentDiagnosticParams):
         uri = params.text_document.uri
         unit = ls.unit_for(uri)
-        result = await ls.current(unit) if unit is not None else None
-        if unit is None or result is None:
+        if unit is None:
+            return T.RelatedFullDocumentDiagnosticReport(items=[])
+        unit.pulling.add(uri)
+        try:
+            result = await ls.current(unit)
+        finally:
+            unit.pulling.discard(uri)
+        if result is None:
             return T.RelatedFullDocumentDiagnosticReport(items=[])
         rid = result.ids.get(uri, "")
         unit.sent[uri] = rid
@@ -694,6 +732,7 @@ def build() -> NbguardServer:
 
     @server.feature(T.TEXT_DOCUMENT_CODE_ACTION,
                     T.CodeActionOptions(code_action_kinds=[T.CodeActionKind.QuickFix]))
+    @_guarded
     async def code_action(ls: NbguardServer, params: T.CodeActionParams):
         uri = params.text_document.uri
         unit = ls.unit_for(uri)
@@ -706,6 +745,7 @@ def build() -> NbguardServer:
         return ls.actions(result, uri, hits) or None
 
     @server.feature(T.TEXT_DOCUMENT_HOVER)
+    @_guarded
     async def hover(ls: NbguardServer, params: T.HoverParams):
         uri = params.text_document.uri
         unit = ls.unit_for(uri)

@@ -12,14 +12,17 @@ loads it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
+import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .config import Config, ConfigError  # noqa: F401 (part of the API: front-ends import them from here)
 from .config import load_config as _load_config
 from .fsutil import INTERRUPT_SIGNALS
-from .model import FileError, Report
+from .model import FileError, Finding, Report, Severity
 from .notebook import NotebookError, notebook_from_dict, parse_notebook, read_notebook
 
 if TYPE_CHECKING:
@@ -57,14 +60,30 @@ def lint_notebook(nb: str | os.PathLike | dict, config: Config | None = None, *,
     if isinstance(nb, (str, os.PathLike)):
         p = os.fspath(nb)
         return lint_file(p, config or load_config(start=p))
-    from .incremental import lint
-
     config = config or Config()
     name = path or "<notebook>"
     try:
         notebook = notebook_from_dict(nb, name)
     except NotebookError as e:
         return Report(errors=[FileError(name, str(e))])
+    return _lint_editor(notebook, config)
+
+
+def lint_notebook_text(text: str, config: Config | None = None, *, path: str = "<notebook>") -> Report:
+    """Lint a notebook given as its ``.ipynb`` JSON text (an editor buffer, saved or not), on the
+    same editor path as a dict; unlike a dict, the text gives each finding its ``raw_line``
+    (the line of ``text`` that holds the offending text)."""
+    config = config or Config()
+    try:
+        notebook = parse_notebook(text, path)
+    except NotebookError as e:
+        return Report(errors=[FileError(path, str(e))])
+    return _lint_editor(notebook, config)
+
+
+def _lint_editor(notebook, config: Config) -> Report:
+    from .incremental import lint
+
     # The editor path (JupyterLab relints the open notebook after every edit): reuse the
     # rule instances and the parse of every cell whose source did not change.
     return Report(findings=lint(notebook, config, _editor_ruleset(config)), files=1)
@@ -556,3 +575,202 @@ def fix_summary(result: "FixResult") -> str:
     from .fix import summarize
 
     return summarize(result)
+
+
+# -- editor front-ends (the JupyterLab server extension, the language server) -------------------
+
+
+class ConfigCache:
+    """``load_config`` per folder, kept for ``ttl`` seconds (editors lint on every edit).
+
+    A reload that finds the same configuration returns the *same* :class:`Config` object: the
+    editor path keys its rule set and its per-cell records on the object, so a fresh copy would
+    make the next relint a full one."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._items: dict[str, tuple[float, Config | None, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, folder: str) -> tuple[Config, str | None]:
+        """The config for files in ``folder``, and the error that made it the default (or None)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(folder)
+            if hit and now - hit[0] < self.ttl:
+                return (hit[1] or Config(root=folder)), hit[2]
+        try:
+            cfg, err = load_config(start=folder), None
+        except ConfigError as e:
+            cfg, err = None, str(e)
+        if cfg is not None and hit is not None and hit[1] is not None and _same_config(hit[1], cfg):
+            cfg = hit[1]
+        with self._lock:
+            if len(self._items) > 256:
+                self._items.clear()
+            self._items[folder] = (now, cfg, err)
+        return (cfg or Config(root=folder)), err
+
+    def clear(self) -> None:
+        """Forget every folder's config (a config file changed)."""
+        with self._lock:
+            self._items.clear()
+
+
+def _same_config(a: Config, b: Config) -> bool:
+    return (a.source, a.root, a.fingerprint(), a.exclude, a.max_file_size) == \
+        (b.source, b.root, b.fingerprint(), b.exclude, b.max_file_size)
+
+
+_OVERRIDDEN: dict[tuple, tuple[Config, Config]] = {}
+
+
+def with_overrides(config: Config, select: list[str] | None = None, ignore: list[str] | None = None,
+                   min_severity: str | None = None) -> Config:
+    """``config`` with an editor's settings on top, as the CLI's options go on top of the file:
+    ``select`` replaces the selection, ``ignore`` adds to it, ``min_severity`` replaces the
+    threshold. Raises :class:`ConfigError` naming a bad value. The same ``config`` object with the
+    same settings gives the same object back (the editor path keys its reuse on it)."""
+    from .rules.base import known_selector
+
+    if not select and not ignore and not min_severity:
+        return config
+    key = (id(config), tuple(select or ()), tuple(ignore or ()), min_severity)
+    hit = _OVERRIDDEN.get(key)
+    if hit is not None and hit[0] is config:
+        return hit[1]
+    for s in list(select or ()) + list(ignore or ()):
+        if not isinstance(s, str) or not known_selector(s):
+            raise ConfigError(f"unknown rule or category {s!r} (see 'nbguard rules')")
+    try:
+        threshold = Severity.parse(min_severity) if min_severity else config.min_severity
+    except ValueError as e:
+        raise ConfigError(f"min severity: {e}") from None
+    out = replace(config, select=list(select) if select else list(config.select),
+                  ignore=list(config.ignore) + list(ignore or ()), min_severity=threshold)
+    if len(_OVERRIDDEN) >= 32:
+        _OVERRIDDEN.clear()
+    _OVERRIDDEN[key] = (config, out)
+    return out
+
+
+_PERCENT = re.compile(r"^#\s*%%(?!%)(.*)$")
+
+
+def notebook_from_script(text: str) -> tuple[dict, list[int]]:
+    """A Python file as nbformat JSON, for linting on the editor path: one code cell per
+    ``# %%`` cell (py:percent, as VS Code, Spyder and jupytext write them) or one cell for a plain
+    script; ``# %% [markdown]`` cells become markdown cells, their text kept as written so that
+    columns stay the file's. Also returns the 0-based line of the file where each cell starts
+    (a finding's file line is that plus its line in the cell, minus one); marker lines belong
+    to no cell."""
+    lines = text.split("\n")
+    cells: list[dict] = []
+    starts: list[int] = []
+    kind, start = "code", 0
+
+    def close(end: int) -> None:
+        if end > start or not cells and end == len(lines):
+            source = "\n".join(lines[start:end])
+            if source.strip() or not cells and end == len(lines):
+                cell: dict[str, Any] = {"cell_type": kind, "metadata": {}, "source": source}
+                if kind == "code":
+                    cell.update(outputs=[], execution_count=None)
+                cells.append(cell)
+                starts.append(start)
+
+    for i, line in enumerate(lines):
+        m = _PERCENT.match(line)
+        if m is None:
+            continue
+        close(i)
+        tag = m.group(1).strip().lower()
+        kind = "markdown" if tag.startswith(("[markdown]", "[md]")) else "raw" if tag.startswith("[raw]") else "code"
+        start = i + 1
+    close(len(lines))
+    if not cells:  # only markers
+        cells.append({"cell_type": "code", "metadata": {}, "source": "", "outputs": [], "execution_count": None})
+        starts.append(len(lines))
+    nb = {"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+          "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+                       "language_info": {"name": "python"}}}
+    return nb, starts
+
+
+@dataclass(frozen=True)
+class QuickFix:
+    """A safe fix for one finding, as edits of its cell's source: ``(line, column, end_line,
+    end_column, new_text)``, 1-based, end-exclusive, in characters (a finding's own units)."""
+
+    finding: Finding
+    title: str
+    edits: tuple[tuple[int, int, int, int, str], ...]
+
+
+def quick_fixes(nb: dict, findings: Iterable[Finding], *, path: str | None = None) -> list[QuickFix]:
+    """The fixes ``nbguard fix`` would make, one finding at a time, for an editor's code actions
+    (``nb`` is the nbformat JSON the findings came from). Findings without a safe fix are left out."""
+    from .fix import finding_fix, fixers
+
+    fixable = fixers()
+    wanted = [f for f in findings if f.rule in fixable and f.where == "source"]
+    if not wanted:
+        return []
+    try:
+        notebook = notebook_from_dict(nb, path or "<notebook>")
+    except NotebookError:
+        return []
+    out = []
+    for f in wanted:
+        if not 0 <= f.cell < len(notebook.cells):
+            continue
+        cell = notebook.cells[f.cell]
+        hit = finding_fix(notebook, cell, f)
+        if hit is None:
+            continue
+        title, edits = hit
+        out.append(QuickFix(f, f"Fix {f.rule}: {title}", tuple(
+            _line_col(cell.source, a) + _line_col(cell.source, b) + (text,) for a, b, text in edits)))
+    return out
+
+
+def _line_col(source: str, offset: int) -> tuple[int, int]:
+    line = source.count("\n", 0, offset) + 1
+    return line, offset - (source.rfind("\n", 0, offset) + 1) + 1
+
+
+def ignore_line_edit(source: str, finding: Finding) -> QuickFix | None:
+    """"Ignore this rule on this line" for a finding in a code cell's ``source``: the edit that
+    adds ``# nbguard: ignore[CODE]`` to the finding's last line (suppression looks at its first and
+    last), or None where no comment can go (the finding is not in code; the line ends inside a
+    string or continues with a backslash; it already ignores the rule)."""
+    from .suppress import line_suppression_edit
+
+    if finding.where != "source" or finding.cell_type != "code":
+        return None
+    lines = source.split("\n")
+    line = finding.end_line
+    if not 0 < line <= len(lines) or lines[line - 1].rstrip().endswith("\\") or _ends_in_string(source, line):
+        return None
+    edit = line_suppression_edit(lines[line - 1], finding.rule)
+    if edit is None:
+        return None
+    start, end, text = edit
+    return QuickFix(finding, f"Ignore {finding.rule} on this line", ((line, start + 1, line, end + 1, text),))
+
+
+def _ends_in_string(source: str, line: int) -> bool:
+    """Does ``line`` (1-based) end inside a multi-line string? (Unparsable code, e.g. IPython syntax: no.)"""
+    import io
+    import tokenize
+
+    strings = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}  # an f-string's text: 3.12+
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.start[0] > line:
+                break
+            if tok.type in strings and tok.start[0] <= line < tok.end[0]:
+                return True
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return False
+    return False

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     clean = sub.add_parser("clean", help="remove the result cache (.nbguard_cache)")
     clean.add_argument("--cache-dir", metavar="DIR", help="the cache folder to remove (default: as for lint)")
     clean.add_argument("--config", metavar="FILE", help="TOML file with a [tool.nbguard] table")
+
+    sub.add_parser("lsp", help="run the language server (LSP over stdio) for VS Code, Neovim, JupyterLab-LSP ...",
+                   description="Language server over stdin/stdout; settings come from the editor (see docs/lsp.md).")
     return p
 
 
@@ -130,6 +133,10 @@ def _run(argv: list[str] | None) -> int:
             return cmd_fix(args)
         if args.command == "clean":
             return cmd_clean(args)
+        if args.command == "lsp":
+            from .lsp import main as lsp_main
+
+            return lsp_main()
         parser.print_help()
         return EXIT_OK
     except UsageError as e:

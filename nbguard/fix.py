@@ -158,26 +158,7 @@ def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", 
     code = analyse_cell(cell.source, nb.language)
     if code.kind != "python" or code.tree is None:
         return
-    text = CellText(cell.source, code.python_source)
-    parents: dict[ast.AST, ast.AST] = {}
-    calls: list[ast.Call] = []
-    constants: list[ast.Constant] = []
-    for node in ast.walk(code.tree):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-        if isinstance(node, ast.Call):
-            calls.append(node)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            constants.append(node)
-    edits: list[Edit] = []
-    for f in findings:
-        start = text.offset(f.line, f.column)
-        end = text.offset(f.end_line, f.end_column)
-        if start is None or end is None:
-            continue
-        e = fixable[f.rule].autofix(f, FixSite(text, start, end, calls, constants, parents))
-        if e is not None:
-            edits.append(e)
+    edits = _cell_edits(cell, code, findings, fixable)
     # one edit per place; overlapping edits (two findings on one literal) keep the first
     edits.sort(key=lambda e: (e.start, e.end))
     kept: list[Edit] = []
@@ -198,6 +179,55 @@ def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", 
             plan.os_imported = True  # later cells can rely on it
     plan.set_source(cell, new)
     result.changes.extend(Change(e.finding, e.description) for e in kept)
+
+
+def _cell_edits(cell: Cell, code, findings: list[Finding], fixable: dict[str, type]) -> list[Edit]:
+    """Each fixable finding's rewrite in one parsed code cell, asked of its rule (unordered; may overlap)."""
+    text = CellText(cell.source, code.python_source)
+    parents: dict[ast.AST, ast.AST] = {}
+    calls: list[ast.Call] = []
+    constants: list[ast.Constant] = []
+    for node in ast.walk(code.tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            constants.append(node)
+    edits: list[Edit] = []
+    for f in findings:
+        start = text.offset(f.line, f.column)
+        end = text.offset(f.end_line, f.end_column)
+        if start is None or end is None:
+            continue
+        e = fixable[f.rule].autofix(f, FixSite(text, start, end, calls, constants, parents))
+        if e is not None:
+            edits.append(e)
+    return edits
+
+
+def finding_fix(nb: Notebook, cell: Cell, finding: Finding) -> tuple[str, list[tuple[int, int, str]]] | None:
+    """The safe fix of one finding in a code cell, on its own (an editor's quick fix): its
+    description and the ``(start, end, new text)`` edits of the cell source (character offsets,
+    in order, not overlapping), or None when ``nbguard fix`` would leave it alone. The rewrite
+    is the one ``nbguard fix`` makes, with ``import os`` added when no earlier code imports it."""
+    fixable = fixers()
+    if finding.rule not in fixable or finding.where != "source" or cell.cell_type != "code":
+        return None
+    code = analyse_cell(cell.source, nb.language)
+    if code.kind != "python" or code.tree is None:
+        return None
+    edits = _cell_edits(cell, code, [finding], fixable)
+    if not edits:
+        return None
+    e = edits[0]
+    out = [(e.start, e.end, e.text)]
+    if e.text.startswith("os.environ["):
+        line = cell.source.count("\n", 0, e.start) + 1
+        if not _os_imported_before(nb, cell, code.tree, line):
+            at = _import_position(cell.source, code.tree)
+            out.append((at, at, "import os\n"))
+    return e.description, sorted(out)
 
 
 def _os_imported_before(nb: Notebook, cell: Cell, tree: ast.Module, line: int) -> bool:
@@ -496,4 +526,4 @@ def summarize(result: FixResult) -> str:
     return f"{result.path}: fixed " + ", ".join(parts)
 
 
-__all__ = ["FixError", "FixResult", "fix_file", "json_spans", "render_diff", "summarize"]
+__all__ = ["FixError", "FixResult", "finding_fix", "fix_file", "fixers", "json_spans", "render_diff", "summarize"]

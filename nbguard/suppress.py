@@ -13,6 +13,28 @@ from .selectors import matches
 _SUPPRESS = re.compile(r"#\s*nbguard:\s*(ignore-cell|ignore)\b(?:\[([^\]]*)\])?", re.I)
 
 
+def line_suppression_edit(line: str, code: str) -> tuple[int, int, str] | None:
+    """The smallest edit that makes ``line`` carry ``# nbguard: ignore[...code...]`` (an editor's
+    "ignore this rule on this line"): ``(start, end, new text)``, 0-based character offsets in the
+    line, or None when the line already ignores the rule. A line has one rule list (its last
+    comment's, see :func:`suppressions`), so an existing comment is extended, not joined by
+    another. Only the comment is written: the edit never carries the line's own text (a secret)."""
+    body = line.rstrip("\r")
+    last = None
+    for m in _SUPPRESS.finditer(body):
+        if m.group(1).lower() == "ignore":
+            last = m
+    if last is not None:
+        if last.group(2) is None:
+            return None  # a bare ignore already silences every rule on the line
+        codes = [c.strip() for c in last.group(2).split(",") if c.strip()]
+        if code in codes:
+            return None
+        return last.start(2), last.end(2), ", ".join(codes + [code])
+    kept = len(body.rstrip())
+    return kept, len(body), f"{'  ' if kept else ''}# nbguard: ignore[{code}]"
+
+
 @dataclass
 class Suppressions:
     cell_all: set[int] = field(default_factory=set)

@@ -29,7 +29,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .._version import __version__
-from ..api import Config, ConfigError, lint_notebook, list_rules, load_config
+from ..api import ConfigCache, lint_notebook, list_rules
 
 CELL_TYPES = ("code", "markdown", "raw")
 
@@ -42,31 +42,6 @@ def rules_version() -> str:
     """Changes whenever the set of rules (or nbguard) changes."""
     codes = ",".join(f"{r.code}:{r.name}:{r.severity.label}" for r in list_rules())
     return f"{__version__}+{hashlib.sha1(codes.encode()).hexdigest()[:8]}"
-
-
-class ConfigCache:
-    """``load_config`` per folder, kept for ``ttl`` seconds (the editor posts on every edit)."""
-
-    def __init__(self, ttl: float = 2.0) -> None:
-        self.ttl = ttl
-        self._items: dict[str, tuple[float, Config | None, str | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, folder: str) -> tuple[Config, str | None]:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._items.get(folder)
-            if hit and now - hit[0] < self.ttl:
-                return (hit[1] or Config(root=folder)), hit[2]
-        try:
-            cfg, err = load_config(start=folder), None
-        except ConfigError as e:
-            cfg, err = None, str(e)
-        with self._lock:
-            if len(self._items) > 256:
-                self._items.clear()
-            self._items[folder] = (now, cfg, err)
-        return (cfg or Config(root=folder)), err
 
 
 class NbguardState:

@@ -304,7 +304,8 @@ def connect(address: str, workers: int | None = None):
 def _sigint_ignored_by_children():
     """Start the LocalCluster's worker processes with SIGINT ignored (an ignored signal stays
     ignored in a new process). Ctrl-C reaches the whole process group; this process cancels the
-    run and closes the cluster, where each worker would print a KeyboardInterrupt traceback."""
+    run and closes the cluster, where each worker would print a KeyboardInterrupt traceback.
+    (A Ctrl-C during the cluster's start-up, a second or so, is therefore not seen.)"""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -33,7 +33,8 @@ import time
 import uuid
 from typing import Any, Callable, Iterable, Iterator
 
-from .api import SKIP_DIRS, Config, _lint_bytes, discover
+from .api import SKIP_DIRS, _lint_bytes, discover
+from .config import Config
 from .model import FileError, Report
 from .notebook import NotebookError, read_bytes
 from .report.json_format import FINDING_FIELDS
@@ -49,19 +50,11 @@ PARTITION_FILES = 256
 
 # (name shown in the report, what a worker opens: an absolute path or a URL, size in bytes)
 Item = tuple[str, str, int]
-Progress = Callable[[int, int, int], None]  # (done, total, findings), as nbguard.api's
-
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2  # the CLI's exit statuses (nbguard.cli)
+Progress = Callable[[int, "int | None", int], None]
 
 
 class DaskMissing(ImportError):
     """dask[distributed] is not installed; ``str()`` is the one-line hint."""
-
-
-class DaskRunError(Exception):
-    """A run that could not be done (no scheduler, the cluster gave up, the report could not be
-    written); ``str()`` is the one line the CLI prints after ``nbguard: error:``."""
 
 
 def require_dask() -> None:
@@ -345,8 +338,8 @@ def scan(paths: Iterable[str], config: Config, client, on_report: Callable[[Repo
     """Lint ``paths`` on the cluster behind ``client``: ``on_report`` gets one Report per notebook
     (or per error) in the order of a local run, whatever order the partitions finish in.
 
-    ``progress(done, total, findings)`` is called as partitions complete (while the notebooks are
-    still being listed, ``total`` is the number listed so far). On any exception, Ctrl-C included, the run's tasks are
+    ``progress(done, total, findings)`` is called as partitions complete (``total`` is None while
+    the notebooks are still being listed). On any exception, Ctrl-C included, the run's tasks are
     cancelled before it propagates."""
     from distributed import as_completed
 
@@ -385,7 +378,7 @@ def scan(paths: Iterable[str], config: Config, client, on_report: Callable[[Repo
                     on_report(r)
                 written += 1
             if progress is not None:
-                progress(done, total, found)
+                progress(done, None if listing else total, found)
     except BaseException:
         client.cancel([f for _, f in pending.values()], force=True)
         raise
@@ -404,7 +397,7 @@ class ProgressLine:
         self.last = 0.0
         self.shown = False
 
-    def __call__(self, done: int, total: int, findings: int) -> None:
+    def __call__(self, done: int, total: int | None, findings: int) -> None:
         now = time.monotonic()
         if not self.enabled or (now - self.last < self.interval and done != total):
             return
@@ -415,8 +408,9 @@ class ProgressLine:
         self.shown = True
 
     @staticmethod
-    def line(done: int, total: int, findings: int, rate: float) -> str:
-        return (f"nbguard: {done}/{total} notebooks, {findings} finding{'s' if findings != 1 else ''}, "
+    def line(done: int, total: int | None, findings: int, rate: float) -> str:
+        of = f"/{total}" if total is not None else "/?"
+        return (f"nbguard: {done}{of} notebooks, {findings} finding{'s' if findings != 1 else ''}, "
                 f"{rate:.0f} notebooks/s")
 
     def close(self) -> None:
@@ -437,7 +431,9 @@ def parse_storage_options(values: list[str] | None) -> dict:
     for v in values or []:
         key, sep, value = v.partition("=")
         if not sep or not key:
-            raise DaskRunError(f"--storage-option expects KEY=VALUE, got {v!r}")
+            from .cli import UsageError
+
+            raise UsageError(f"--storage-option expects KEY=VALUE, got {v!r}")
         try:
             out[key] = json.loads(value)
         except ValueError:
@@ -445,25 +441,20 @@ def parse_storage_options(values: list[str] | None) -> dict:
     return out
 
 
-def cmd_lint(args, config: Config, baseline, color: bool, progress: Progress | None = None) -> int:
-    """``nbguard lint --dask``: the report, messages and exit status of a local run. ``progress``:
-    the CLI's progress display, if it has one (else a :class:`ProgressLine` on a terminal)."""
+def cmd_lint(args, config: Config, baseline, color: bool) -> int:
+    """``nbguard lint --dask``: the report, messages and exit status of a local run."""
+    from .cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
+
     try:
-        return _cmd_lint(args, config, baseline, color, progress)
-    except (DaskMissing, DaskRunError) as e:  # worded as the CLI words its usage errors
-        print(f"nbguard: error: {e}", file=sys.stderr)
-        return EXIT_ERROR
-
-
-def _cmd_lint(args, config: Config, baseline, color: bool, progress) -> int:
-    require_dask()
+        require_dask()
+    except DaskMissing as e:
+        raise UsageError(str(e)) from None
     storage_options = parse_storage_options(getattr(args, "storage_option", None))
     try:
         client, cluster = connect(args.dask)
     except (OSError, ValueError, TypeError) as e:
-        raise DaskRunError(f"cannot reach the Dask scheduler at {args.dask} ({e})") from None
-    if progress is None and not getattr(args, "quiet", False):
-        progress = ProgressLine(sys.stderr)
+        raise UsageError(f"cannot reach the Dask scheduler at {args.dask} ({e})") from None
+    progress = ProgressLine(sys.stderr)
     try:
         link = dashboard_link(client)
         if link:
@@ -471,8 +462,7 @@ def _cmd_lint(args, config: Config, baseline, color: bool, progress) -> int:
         tally, known = write_report(args.paths or ["."], config, client, args.format, args.output, color=color,
                                     baseline=baseline, storage_options=storage_options, progress=progress)
     finally:
-        if progress is not None:
-            getattr(progress, "close", getattr(progress, "clear", lambda: None))()
+        progress.close()
         client.close()
         if cluster is not None:
             cluster.close()
@@ -500,6 +490,7 @@ def write_report(paths: Iterable[str], config: Config, client, fmt: str, output:
     leaves no partial file) or to stdout, as it arrives. Returns ``(tally, hidden by the baseline)``."""
     import io
 
+    from .cli import UsageError
     from .fsutil import atomic_open
     from .report.stream import writer
 
@@ -524,7 +515,7 @@ def write_report(paths: Iterable[str], config: Config, client, fmt: str, output:
         except Exception as e:  # the cluster gave up (a task's workers kept dying), lost the scheduler...
             if isinstance(e, OSError) and e.errno is not None:
                 raise  # writing the report failed: worded below
-            raise DaskRunError(f"the Dask run failed ({type(e).__name__}: {e})") from None
+            raise UsageError(f"the Dask run failed ({type(e).__name__}: {e})") from None
         w.close()
         return w.tally
 
@@ -537,5 +528,5 @@ def write_report(paths: Iterable[str], config: Config, client, fmt: str, output:
             out.flush()
             out.detach()
     except OSError as e:
-        raise DaskRunError(f"{output}: cannot write report ({e.strerror or e})") from None
+        raise UsageError(f"{output}: cannot write report ({e.strerror or e})") from None
     return tally, known

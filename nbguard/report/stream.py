@@ -16,8 +16,8 @@ import shutil
 import tempfile
 from typing import TextIO
 
+from .. import __version__
 from ..model import FileError, Report, Severity
-from . import json_format
 
 STREAMED = ("json", "sarif", "text", "github")
 
@@ -110,7 +110,7 @@ class JsonWriter(Writer):
     def __init__(self, out: TextIO, color: bool = False) -> None:
         super().__init__(out, color)
         self.written = 0
-        self.out.write('{\n  "version": ' + json.dumps(json_format.__version__) + ',\n  "findings": [')
+        self.out.write('{\n  "version": ' + json.dumps(__version__) + ',\n  "findings": [')
 
     def _add(self, report: Report) -> None:
         for f in report.findings:

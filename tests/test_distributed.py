@@ -334,12 +334,12 @@ def test_progress_line_on_a_terminal_only():
     tty, pipe = Tty(), io.StringIO()
     for stream in (tty, pipe):
         p = nbd.ProgressLine(stream, interval=0)
-        p(3, None, 1)
+        p(3, 8, 1)
         p(10, 10, 7)
         p.close()
     assert pipe.getvalue() == ""
     text = tty.getvalue()
-    assert "3/? notebooks, 1 finding," in text and "10/10 notebooks, 7 findings," in text
+    assert "3/8 notebooks, 1 finding," in text and "10/10 notebooks, 7 findings," in text
     assert "notebooks/s" in text and text.endswith("\r\x1b[K")
 
 

@@ -50,7 +50,7 @@ PARTITION_FILES = 256
 
 # (name shown in the report, what a worker opens: an absolute path or a URL, size in bytes)
 Item = tuple[str, str, int]
-Progress = Callable[[int, "int | None", int], None]
+Progress = Callable[[int, int, int], None]  # (done, total, findings), as nbguard.api's
 
 
 class DaskMissing(ImportError):
@@ -297,7 +297,8 @@ def connect(address: str, workers: int | None = None):
 def _sigint_ignored_by_children():
     """Start the LocalCluster's worker processes with SIGINT ignored (an ignored signal stays
     ignored in a new process). Ctrl-C reaches the whole process group; this process cancels the
-    run and closes the cluster, where each worker would print a KeyboardInterrupt traceback."""
+    run and closes the cluster, where each worker would print a KeyboardInterrupt traceback.
+    (A Ctrl-C during the cluster's start-up, a second or so, is therefore not seen.)"""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -337,9 +338,9 @@ def scan(paths: Iterable[str], config: Config, client, on_report: Callable[[Repo
     """Lint ``paths`` on the cluster behind ``client``: ``on_report`` gets one Report per notebook
     (or per error) in the order of a local run, whatever order the partitions finish in.
 
-    ``progress(done, total, findings)`` is called as partitions complete (``total`` is None while
-    the notebooks are still being listed). On any exception, Ctrl-C included, the run's tasks are
-    cancelled before it propagates."""
+    ``progress(done, total, findings)`` is called as partitions complete (while the notebooks are
+    still being listed, ``total`` is the number listed so far: the API's progress callback shape).
+    On any exception, Ctrl-C included, the run's tasks are cancelled before it propagates."""
     from distributed import as_completed
 
     config = _shippable(config)
@@ -377,7 +378,7 @@ def scan(paths: Iterable[str], config: Config, client, on_report: Callable[[Repo
                     on_report(r)
                 written += 1
             if progress is not None:
-                progress(done, None if listing else total, found)
+                progress(done, total, found)
     except BaseException:
         client.cancel([f for _, f in pending.values()], force=True)
         raise
@@ -389,14 +390,14 @@ class ProgressLine:
     the shape of a progress callback, so any run that reports progress can drive it."""
 
     def __init__(self, stream=None, interval: float = 0.2) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.stream = stream  # None: no progress (--quiet)
+        self.enabled = stream is not None and bool(getattr(stream, "isatty", lambda: False)())
         self.interval = interval
         self.start = time.monotonic()
         self.last = 0.0
         self.shown = False
 
-    def __call__(self, done: int, total: int | None, findings: int) -> None:
+    def __call__(self, done: int, total: int, findings: int) -> None:
         now = time.monotonic()
         if not self.enabled or (now - self.last < self.interval and done != total):
             return
@@ -407,9 +408,8 @@ class ProgressLine:
         self.shown = True
 
     @staticmethod
-    def line(done: int, total: int | None, findings: int, rate: float) -> str:
-        of = f"/{total}" if total is not None else "/?"
-        return (f"nbguard: {done}{of} notebooks, {findings} finding{'s' if findings != 1 else ''}, "
+    def line(done: int, total: int, findings: int, rate: float) -> str:
+        return (f"nbguard: {done}/{total} notebooks, {findings} finding{'s' if findings != 1 else ''}, "
                 f"{rate:.0f} notebooks/s")
 
     def close(self) -> None:
@@ -449,7 +449,7 @@ def cmd_lint(args, config: Config, baseline, color: bool) -> int:
         client, cluster = connect(args.dask)
     except (OSError, ValueError, TypeError) as e:
         raise UsageError(f"cannot reach the Dask scheduler at {args.dask} ({e})") from None
-    progress = ProgressLine(sys.stderr)
+    progress = ProgressLine(sys.stderr if not getattr(args, "quiet", False) else None)
     try:
         link = dashboard_link(client)
         if link:

@@ -334,12 +334,12 @@ def test_progress_line_on_a_terminal_only():
     tty, pipe = Tty(), io.StringIO()
     for stream in (tty, pipe):
         p = nbd.ProgressLine(stream, interval=0)
-        p(3, None, 1)
+        p(3, 8, 1)
         p(10, 10, 7)
         p.close()
     assert pipe.getvalue() == ""
     text = tty.getvalue()
-    assert "3/? notebooks, 1 finding," in text and "10/10 notebooks, 7 findings," in text
+    assert "3/8 notebooks, 1 finding," in text and "10/10 notebooks, 7 findings," in text
     assert "notebooks/s" in text and text.endswith("\r\x1b[K")
 
 
@@ -393,7 +393,12 @@ def test_ctrl_c_in_a_terminal_stops_a_local_cluster_run_with_one_line(tmp_path):
                           "--format", "sarif", "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=_env(), start_new_session=True)
     try:
-        time.sleep(4)
+        import psutil  # a dependency of distributed
+
+        deadline = time.monotonic() + 60  # until the cluster is up (its workers are this run's grandchildren)
+        while len(psutil.Process(p.pid).children(recursive=True)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)
         assert p.poll() is None, "the run ended before it could be interrupted"
         os.killpg(p.pid, signal.SIGINT)
         _, err = p.communicate(timeout=60)

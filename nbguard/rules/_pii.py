@@ -288,6 +288,16 @@ def card_brand(digits: str) -> str | None:
     return None
 
 
+def _in_number_run(text: str, start: int, end: int, sep: str) -> bool:
+    """Are these grouped digits a stretch of a longer run of numbers (the elements of a printed
+    array or tensor, ``[595 255 6393 6400 1234 ...]``) rather than one number written in groups?
+    A card number is one number: no other number joins it with the same separator, on either
+    side (a DataFrame row's index, ``1  4111 1111 ...``, sits further off)."""
+    before = start >= 2 and text[start - 1] == sep and text[start - 2].isdigit()
+    after = end + 1 < len(text) and text[end] == sep and text[end + 1].isdigit()
+    return before or after
+
+
 def find_cards(text: str) -> list[PiiMatch]:
     """Card numbers: 13-19 digits (plain, or grouped 4-4-4-4 / 4-6-5 with one kind of separator)
     with a known issuer prefix and length, passing Luhn; test cards and repeated digits are ``sample``.
@@ -305,6 +315,9 @@ def find_cards(text: str) -> list[PiiMatch]:
                 plain_ok += 1
         if not luhn(digits) or card_brand(digits) is None:
             continue
+        if m.group("g4") or m.group("g6"):
+            if _in_number_run(text, m.start(), m.end(), m.group("sep") or m.group("sep6")):
+                continue
         sample = digits in _TEST_CARDS or len(set(digits)) <= 3
         (plain if m.group("plain") else grouped).append(PiiMatch(m.start(), m.end(), digits, sample))
     if plain_seen >= 3 and plain_ok < 0.8 * plain_seen:

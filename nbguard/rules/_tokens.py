@@ -344,6 +344,48 @@ def _ds_cache_file(key: str) -> str | None:
     return os.path.join(base, "nbguard", f"detect-secrets-patterns-{key}.json")
 
 
+# -- what a key is not: part of a longer run, an encoded payload, a letter sequence -----------
+
+_RUN_CHAR = re.compile(r"[A-Za-z0-9]")
+# Base64 (standard and URL-safe) payloads: a data: URI's body, or any long run of the alphabet.
+_DATA_URI = re.compile(r"data:[\w.+\-]+/[\w.+\-]+(?:;[\w.+\-]+=[\w.+\-]+)*;base64,[A-Za-z0-9+/=_\-\s]*")
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{120,}={0,2}")
+# Telegram's API puts the bot token right after "bot" in the URL path: https://api.telegram.org/bot<token>/...
+_TELEGRAM_PATH = re.compile(r"(?:^|[/\s\"'])bot$")
+
+
+def embedded(text: str, start: int, end: int, provider: str = "") -> bool:
+    """Is ``text[start:end]`` part of a longer alphanumeric run (a key's shape found inside a
+    hash, an id or a sequence), or inside an encoded payload (a ``data:...;base64,`` URI, a long
+    base64 run)? Real keys stand alone: quoted, after ``=`` or ``:``, between spaces. Applied to
+    every pattern, detect-secrets' included (which ship without boundaries: ``AKIA[0-9A-Z]{16}``
+    matches inside any base64 image)."""
+    dotted = "." in text[start:end]  # JWT, Discord, SendGrid: dotted segments, never a base64 or letter run
+    if not dotted and start > 0 and _RUN_CHAR.match(text, start - 1):
+        if not (provider.startswith("Telegram") and _TELEGRAM_PATH.search(text, max(0, start - 4), start)):
+            return True
+    if not dotted and end < len(text) and _RUN_CHAR.match(text, end):
+        return True
+    a, b = max(0, start - 200_000), min(len(text), end + 200)
+    for rx in (_DATA_URI, _B64_RUN):
+        for m in rx.finditer(text, a, b):
+            if m.start() <= start and end <= m.end() and (m.end() - m.start()) > (end - start) + 8:
+                return True
+            if m.start() > end:
+                break
+    return False
+
+
+_AMINO = frozenset("ACDEFGHIKLMNPQRSTVWY")  # the 20 amino-acid letters (DNA's ACGT among them)
+
+
+def letter_run(value: str) -> bool:
+    """A biological sequence, not a key: 16+ capital letters, no digit, all from the amino-acid
+    alphabet (``MKTAYIAKQRQISFVK...``). A real AWS key id (base32 after the prefix) has digits or
+    letters outside it (B, J, O, U, X, Z) but for about one in 2,000."""
+    return len(value) >= 16 and value.isalpha() and value.isupper() and set(value) <= _AMINO
+
+
 @dataclass(frozen=True)
 class TokenMatch:
     provider: str
@@ -369,6 +411,8 @@ def scan(text: str, extra: list | tuple = ()) -> list[TokenMatch]:
                 continue
             value = text[start:end]
             if is_placeholder(value) or (p.validate and not p.validate(value)):
+                continue
+            if embedded(text, start, end, p.provider) or letter_run(value):
                 continue
             found.append(TokenMatch(p.provider, start, end, p.source))
     for sp in extra:  # config: extra-secret-patterns

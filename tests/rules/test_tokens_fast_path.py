@@ -77,7 +77,7 @@ SAMPLES = {
     "Square": "sq0csp-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4C",
     "npm": "//registry.npmjs.org/:_authToken=npm_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Y",
     "Mailchimp": "0123456789abcdef0123456789abcdef-us12",
-    "Telegram": "1234567890:AA" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1W",
+    "Telegram": "1234567890:AA" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1",
     "Twilio API key": "SK" + "0123456789abcdef0123456789abcdef",
 }
 

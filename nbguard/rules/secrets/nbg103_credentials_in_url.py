@@ -38,6 +38,21 @@ _CONN_KEYWORD = re.compile(r"(?:^|[\s;\"'])(?:host|hostaddr|server|dbname|databa
                            r"\s*=", re.I)
 _CONN_PASSWORD = re.compile(r"(?:^|[\s;])(?:password|pwd|passwd)\s*=\s*(?P<q>['{]?)(?P<pw>[^;\s'}]+)", re.I)
 
+# What a URL in markdown is shown as: an image (![alt](url), <img src=url>, <source srcset=url>).
+# A CDN puts a token= or sig= in public image links; the notebook shows the image, it leaks no login.
+_IMAGE_LINK = re.compile(r"(?:!\[[^\]\n]*\]\(\s*<?|<(?:img|source|video|audio)\b[^>\n]*\b(?:src|srcset|poster)\s*=\s*[\"']?)"
+                         r"[A-Za-z][A-Za-z0-9+.\-]*$", re.I)
+# A signed URL that expires (Azure SAS se=, S3 X-Amz-Expires / Expires=, GCS X-Goog-Expires): the
+# credential is a time-limited grant for one object, not a standing key.
+_EXPIRY = re.compile(r"[?&](?:se|X-Amz-Expires|X-Goog-Expires|Expires)=", re.I)
+
+
+def _expires(t: str, a: int, b: int) -> bool:
+    end = t.find("\n", b)
+    url_end = re.search(r"[\s'\"<>)]", t[b:end if end >= 0 else len(t)])
+    return bool(_EXPIRY.search(t, a, b + (url_end.start() if url_end else len(t) - b)))
+
+
 _WHERE = {"code": "", "markdown": " in a markdown cell", "raw": " in a raw cell", "output": " in a cell output",
           "metadata": " in metadata"}
 
@@ -59,7 +74,10 @@ class CredentialsInUrl(Rule):
     passwords, and documentation dummies (`scott:tiger`, `postgres:postgres`), are not
     reported. Credentials for a local host (`localhost`, `127.0.0.1`, an in-cluster
     name such as `db`) are reported as low: a Jupyter server's `?token=` or a dev
-    database.
+    database. So are signed URLs that expire (Azure SAS `se=`, `X-Amz-Expires=`,
+    `X-Goog-Expires=`, `Expires=`): a time-limited grant for one object. A `token=` or
+    `sig=` in an image link in markdown (`![](https://cdn.../a.png?token=...)`,
+    `<img src=...>`) is a CDN's public image URL and is not reported.
 
     ## Why is this bad?
     A URL is copied everywhere: SQLAlchemy and driver errors, tracebacks, logs, `repr`
@@ -108,7 +126,7 @@ class CredentialsInUrl(Rule):
                 self._userinfo(m, ctx, where)
         if "=" in t and ("?" in t or "&" in t):
             for m in _QUERY.finditer(t):
-                self._query(m, t, ctx, where)
+                self._query(m, t, ctx, where, text.kind)
 
     def _userinfo(self, m: re.Match, ctx, where: str) -> None:
         scheme = m.group("scheme").lower()
@@ -129,7 +147,7 @@ class CredentialsInUrl(Rule):
         severity = Severity.LOW if is_local_host(host) else None
         ctx.report_offsets(self, start, end, f"{what} in a {scheme}:// URL{where}", severity=severity)
 
-    def _query(self, m: re.Match, t: str, ctx, where: str) -> None:
+    def _query(self, m: re.Match, t: str, ctx, where: str, kind: str = "code") -> None:
         value = m.group("v")
         if is_templated(value) or not looks_like_key(value.replace("%2F", "/").replace("%3D", "=").replace("%2B", "+")):
             return
@@ -139,8 +157,10 @@ class CredentialsInUrl(Rule):
         scheme_at = head.rfind("://")
         if scheme_at < 0:
             return  # a query string without a URL ("a?b&token=x" in prose) is not enough
+        if kind == "markdown" and _IMAGE_LINK.search(head[:scheme_at]):
+            return  # ![](https://cdn.../img.png?token=...), <img src="...?sig=...">: a public image's access key
         host = re.split(r"[/?#:@]", head[scheme_at + 3:], maxsplit=1)[0].lower()
-        severity = Severity.LOW if is_local_host(host) else None
+        severity = Severity.LOW if is_local_host(host) or _expires(t, line_start, m.end()) else None
         key = m.group("key")
         ctx.report_offsets(self, m.start("v"), m.end("v"), f"credential in the '{key}' query parameter of a URL{where}",
                            severity=severity)

@@ -14,8 +14,43 @@ _SECRET_STORES = ("google.colab.userdata.get", "UserSecretsClient().get_secret",
 _SHELL_VAR = re.compile(r"\$\{?(?P<name>[A-Za-z_]\w*)\}?|\{(?P<expr>[A-Za-z_][\w.]*)\}")
 
 
+# Environment variables that every shell sets and that hold no secret, whatever their name
+# says: "PWD" is the working directory, not a password.
+_PLAIN_ENV = frozenset({"PWD", "OLDPWD", "HOME", "PATH", "USER", "USERNAME", "LOGNAME", "SHELL", "JAVA_HOME",
+                        "LANG", "TERM", "HOSTNAME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "CONDA_PREFIX",
+                        "VIRTUAL_ENV", "SPARK_HOME", "HADOOP_HOME", "CUDA_HOME", "JUPYTER_PATH"})
+
+
 def _secret_env(name: str | None) -> bool:
-    return bool(name) and (name.upper() in PROVIDER_ENV or secret_name_kind(name) in ("secret", "password"))
+    """Does the environment variable ``name`` hold a credential? Decided by the variable (a
+    provider's key variable, or a secret word that is not a shell's own variable)."""
+    if not name or name.upper() in _PLAIN_ENV:
+        return False
+    return name.upper() in PROVIDER_ENV or secret_name_kind(name) in ("secret", "password")
+
+
+# Attributes that carry a credential only on an authentication object: ``credentials.token``,
+# ``creds.token``, ``auth.token`` -- not a language model's ``.token`` / ``.logprobs`` or an API
+# page's ``next_page_token``.
+_AUTH_OBJECT = re.compile(r"(?:^|_)(?:cred|creds|credential|credentials|auth|session|login|oauth|sa|service_account)$"
+                          r"|Credentials$", re.I)
+_BARE_TOKEN_ATTRS = frozenset({"token", "tokens", "id_token", "refresh_token"})
+_NOT_CREDENTIAL_ATTR = re.compile(r"page_token|next_token|continuation_token|cursor|logprob|token_id|token_str", re.I)
+
+
+def _credential_attr(expr: ast.Attribute) -> bool:
+    """Is ``x.attr`` a credential? By what it is read from: ``openai.api_key``, ``client.password``,
+    ``credentials.token``; a bare ``.token`` only on an authentication object."""
+    attr = expr.attr
+    if secret_name_kind(attr) not in ("secret", "password") or _NOT_CREDENTIAL_ATTR.search(attr):
+        return False
+    owner = expr.value
+    if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+        return False
+    if attr.lower() in _BARE_TOKEN_ATTRS:
+        name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+        return bool(_AUTH_OBJECT.search(name))
+    return True
 
 
 def secret_source(expr: ast.expr | None, scope, depth: int = 0) -> str | None:
@@ -37,8 +72,7 @@ def secret_source(expr: ast.expr | None, scope, depth: int = 0) -> str | None:
             return secret_source(expr.value, scope, depth + 1)
         return None
     if isinstance(expr, ast.Attribute):
-        if secret_name_kind(expr.attr) in ("secret", "password") and not (
-                isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls")):
+        if _credential_attr(expr):
             return f"attribute '{expr.attr}'"
         return None
     if isinstance(expr, ast.Call):

@@ -60,7 +60,10 @@ def test_env_magic():
     SA + 'e = create_engine("postgresql://u:pw@localhost/sales?sslmode=disable")',
     SA + 'e = create_engine("postgresql://u:pw@localhost/sales", connect_args={"sslmode": "disable"})',
     SA + 'e = create_engine("postgresql://u:pw@127.0.0.1:5432/sales?sslmode=disable")',
-    SA + 'e = create_engine("postgresql://u:pw@postgres:5432/sales?sslmode=disable")',  # compose service
+    SA + 'e = create_engine("postgresql://u:pw@postgres:5432/sales")',  # compose service, no option: a default
+    "import redis\nr = redis.Redis(host='redis', port=6379)",  # in-cluster name, TLS never asked for
+    "import psycopg2\nc = psycopg2.connect(host='/var/run/postgresql', dbname='x', sslmode='disable')",
+    "import psycopg2\nc = psycopg2.connect(host='127.0.0.1', dbname='x', sslmode='disable')",
     SA + 'e = create_engine("postgresql+pg8000://u:pw@/db?unix_sock=/cloudsql/p:r:i/.s.PGSQL.5432")',
     SA + 'e = create_engine("postgresql://u@/db?host=/cloudsql/proj:region:inst&sslmode=disable")',
     SA + 'e = create_engine("sqlite:///local.db")',
@@ -80,3 +83,19 @@ def test_env_magic():
 ])
 def test_not_a_finding(source):
     assert fired(source) == []
+
+
+@pytest.mark.parametrize("source", [
+    # issue 14: an internal host name is still a network hop; TLS switched off to it is low, not silent
+    "import psycopg2\nconn = psycopg2.connect(host=\"analytics-db\", dbname=\"events\", user=\"etl\",\n"
+    "                        password=os.environ[\"PGPASSWORD\"], sslmode=\"disable\")",
+    SA + 'e = create_engine("postgresql://u:pw@postgres:5432/sales?sslmode=disable")',  # compose service
+    SA + 'e = create_engine("postgresql://u@db.svc.cluster.local/x", connect_args={"sslmode": "disable"})',
+    "import psycopg2\nc = psycopg2.connect('host=warehouse dbname=x sslmode=disable')",
+    "import mysql.connector\nc = mysql.connector.connect(host='mysql', ssl_disabled=True)",
+    "import pyodbc\nc = pyodbc.connect('Driver={ODBC Driver 18};Server=sqlsrv;Encrypt=no;')",
+])
+def test_tls_disabled_to_a_private_host_is_low(source):
+    found = findings(source)
+    assert [f.severity.label for f in found] == ["low"], found
+    assert "private host" in found[0].message

@@ -44,6 +44,13 @@ _POSITIONAL = {
     "voyageai.AsyncClient": (0, "api_key"), "pyngrok.ngrok.set_auth_token": (0, "token"),
     "huggingface_hub.HfFolder.save_token": (0, "token"), "github.Github": (0, "token"),
     "tweepy.Client": (0, "bearer_token"), "elevenlabs.set_api_key": (0, "api_key"),
+    # object-storage clients: (access key id, secret key[, session token]) by position
+    "boto.connect_s3": (1, "secret_key"), "boto.s3.connection.S3Connection": (1, "secret_key"),
+    "boto.connect_ec2": (1, "secret_key"), "boto.connect_sqs": (1, "secret_key"),
+    "boto3.Session": (1, "secret_key"), "boto3.session.Session": (1, "secret_key"),
+    "boto3.client": (7, "secret_key"), "boto3.resource": (7, "secret_key"),
+    "Session().client": (7, "secret_key"), "Session().resource": (7, "secret_key"),
+    "minio.Minio": (2, "secret_key"),
 }
 _AUTH_HEADER = re.compile(r"^(?:Bearer|Basic|Token|Bot|ApiKey|Api-Key|SSWS|Key)\s+(\S+)\s*$", re.I)
 # _POSITIONAL by the suffix's last name: a call can match only the entries of its own last name.

@@ -56,6 +56,23 @@ def _all_local(hosts: list[str]) -> bool:
     return all(not h or h.startswith("/") or "%2f" in h or is_internal_host(h) for h in hosts)
 
 
+def _loopback(host: str) -> bool:
+    """This machine: no host (the default Unix socket), a socket path, ``localhost``, ``127.x``, ``::1``."""
+    h = host.lower().strip("[]").rstrip(".")
+    return (not h or h.startswith("/") or "%2f" in h or h in ("localhost", "ip6-localhost", "::1")
+            or h.startswith("127.") or h.endswith(".localhost"))
+
+
+def _all_loopback(hosts: list[str]) -> bool:
+    return all(_loopback(h) for h in hosts)
+
+
+def _private(sev: Severity | None, msg: str, private: bool) -> tuple[Severity | None, str]:
+    """TLS switched off to a private host (a single-label name such as ``analytics-db``, a cluster or
+    LAN name) is still a network hop in cleartext: reported, at low severity."""
+    return (Severity.LOW, msg + " (a private host: still a network hop)") if private else (sev, msg)
+
+
 def dsn_problem(text: str, complete: bool) -> tuple[Severity, str, str] | None:
     """(severity, message, host) for a connection string without verified TLS, or None.
 
@@ -82,38 +99,52 @@ def dsn_problem(text: str, complete: bool) -> tuple[Severity, str, str] | None:
         hosts_known = False
     else:
         hosts_known = True
-        if _all_local(hosts):
+        if _all_loopback(hosts):
             return None
+    private = hosts_known and _all_local(hosts)
+    found = _url_problem(kind, scheme, m, query, hosts, hosts_known, complete)
+    if found is None:
+        return None
+    sev, msg, host, explicit = found
+    if private and not explicit:
+        return None  # a default (no sslmode, redis://) inside a cluster: not reported
+    sev, msg = _private(sev, msg, private)
+    return sev, msg, host
+
+
+def _url_problem(kind, scheme, m, query, hosts, hosts_known, complete):
+    """(severity, message, host, explicit) for a database URL; explicit: TLS switched off by an option."""
     host = hosts[0] if hosts_known and hosts else ""
     where = f" to {host}" if host else ""
     if kind == "PostgreSQL":
         mode = query.get("sslmode", "").lower()
         if mode in _WEAK_SSLMODES:
-            return Severity.MEDIUM, f"PostgreSQL connection{where}: {_WEAK_SSLMODES[mode]}", host
+            return Severity.MEDIUM, f"PostgreSQL connection{where}: {_WEAK_SSLMODES[mode]}", host, True
         if not mode and complete and hosts_known:
             return (Severity.LOW, (f"PostgreSQL connection{where} without sslmode: libpq defaults to "
-                                  f"'prefer', which never checks the server certificate"), host)
+                                  f"'prefer', which never checks the server certificate"), host, False)
     elif kind in ("MySQL", "MariaDB"):
         if query.get("ssl_disabled", "").lower() in ("true", "1") or \
                 query.get("ssl_mode", query.get("ssl-mode", "")).lower() == "disabled":
-            return Severity.MEDIUM, f"{kind} connection{where} with TLS disabled", host
+            return Severity.MEDIUM, f"{kind} connection{where} with TLS disabled", host, True
     elif kind == "MongoDB":
         for key in ("tls", "ssl"):
             if query.get(key.lower(), "").lower() == "false":
-                return Severity.MEDIUM, f"MongoDB connection{where} with {key}=false", host
+                return Severity.MEDIUM, f"MongoDB connection{where} with {key}=false", host, True
         for key in ("tlsallowinvalidcertificates", "tlsinsecure", "tlsallowinvalidhostnames"):
             if query.get(key, "").lower() == "true":
-                return Severity.MEDIUM, f"MongoDB connection{where} that does not verify the server ({key})", host
+                return Severity.MEDIUM, f"MongoDB connection{where} that does not verify the server ({key})", host, True
         if m.group(0).rstrip("/").lower().startswith("mongodb:") and "+srv" not in m.group(0).lower() \
                 and complete and hosts_known and not any(query.get(k, "").lower() == "true" for k in ("tls", "ssl")):
             return (Severity.MEDIUM, (f"MongoDB connection{where} over mongodb:// without tls=true: "
-                                     f"queries, results and credentials travel in cleartext"), host)
+                                     f"queries, results and credentials travel in cleartext"), host, False)
     elif kind == "Redis":
         if scheme == "redis" and hosts_known:
             return (Severity.MEDIUM, (f"Redis connection{where} over redis://: commands, data and the AUTH "
-                                     f"password travel in cleartext (use rediss://)"), host)
+                                     f"password travel in cleartext (use rediss://)"), host, False)
         if scheme == "rediss" and query.get("ssl_cert_reqs", "").lower() in ("none", "cert_none"):
-            return Severity.MEDIUM, f"Redis connection{where} with ssl_cert_reqs=none: the certificate is not checked", host
+            return (Severity.MEDIUM, f"Redis connection{where} with ssl_cert_reqs=none: the certificate is not checked",
+                    host, True)
     return None
 
 
@@ -130,20 +161,26 @@ def _keyword_dsn(text: str) -> tuple[Severity, str, str] | None:
     if m and "=" in text:
         h = _KV_HOST.search(text)
         host = h.group(1).lower() if h else ""
-        if not host or _all_local([host]) and "\x00" not in host:
+        if not host or _loopback(host) and "\x00" not in host:
             return None
+        private = "\x00" not in host and _all_local([host])
         host = "" if "\x00" in host else host
         mode = m.group(1).lower()
-        return Severity.MEDIUM, f"PostgreSQL connection{' to ' + host if host else ''}: {_WEAK_SSLMODES[mode]}", host
+        sev, msg = _private(Severity.MEDIUM, f"PostgreSQL connection{' to ' + host if host else ''}: "
+                                             f"{_WEAK_SSLMODES[mode]}", private)
+        return sev, msg, host
     m = _ODBC_WEAK.search(text)
     if m:
         s = _ODBC_SERVER.search(text)
         host = s.group(1).strip().lower() if s else ""
-        if not host or ("\x00" not in host and _all_local([host])):
+        if not host or ("\x00" not in host and _loopback(host)):
             return None
+        private = "\x00" not in host and _all_local([host])
         host = "" if "\x00" in host else host
-        return (Severity.MEDIUM, (f"SQL Server connection{' to ' + host if host else ''} with "
-                                 f"'{' '.join(m.group(1).split())}': traffic is not protected by a verified TLS"), host)
+        sev, msg = _private(Severity.MEDIUM, f"SQL Server connection{' to ' + host if host else ''} with "
+                                             f"'{' '.join(m.group(1).split())}': traffic is not protected by a "
+                                             f"verified TLS", private)
+        return sev, msg, host
     return None
 
 
@@ -190,17 +227,18 @@ def _dsn_hosts(text: str) -> list[str] | None:
     return None if any("\x00" in h for h in hosts) else hosts
 
 
-def _call_is_local(call, host_text: str | None) -> bool:
-    """Does a connect call reach only local hosts (host=, or the DSN it is given)?"""
+def _call_is_local(call, host_text: str | None, test=_all_local) -> bool:
+    """Does a connect call reach only local hosts (host=, or the DSN it is given)? ``test`` says
+    which hosts count: :func:`_all_local` (cluster and LAN names too) or :func:`_all_loopback`."""
     if host_text is not None:
-        return _all_local([host_text])
+        return test([host_text])
     if call.arg("host", None) is not None:
         return False  # a host that is not known statically
     if not call.node.args:
         return True  # no host, no DSN: the default Unix socket
     t = template(call.node.args[0], call.scope)
     hosts = _dsn_hosts(t[0]) if t is not None else None
-    return hosts is not None and _all_local(hosts)
+    return hosts is not None and test(hosts)
 
 
 class DatabaseTlsDisabled(Rule):
@@ -213,7 +251,10 @@ class DatabaseTlsDisabled(Rule):
     `tlsInsecure` and `mongodb://` without `tls=true`, `redis://` (not `rediss://`),
     and SQL Server `Encrypt=no`/`TrustServerCertificate=yes`. A remote PostgreSQL DSN
     with no `sslmode` at all is reported at low severity: libpq then uses `prefer`.
-    Local hosts, Unix sockets and the Cloud SQL socket path are exempt.
+    Loopback (`localhost`, `127.0.0.1`), Unix sockets and the Cloud SQL socket path are
+    exempt. TLS switched off to a private host (a single-label name such as
+    `analytics-db`, a cluster or LAN name) is reported at low severity: it is still a
+    network hop; a missing option (no `sslmode`, `redis://`) to such a host is not.
 
     ## Why is this bad?
     Without TLS, queries, result sets (often the very data the notebook analyses)
@@ -296,7 +337,9 @@ class DatabaseTlsDisabled(Rule):
         scope = call.scope
         host = call.value("host", None)
         host_text = host.value.lower() if host is not None and isinstance(host.value, str) and not host.partial else None
-        local = _call_is_local(call, host_text)
+        local = _call_is_local(call, host_text, _all_loopback)
+        sev = Severity.LOW if _call_is_local(call, host_text) else None  # a private host: low
+        note = " (a private host: still a network hop)" if sev else ""
         explicit = False
         for name in ("sslmode", "ssl_mode"):
             v = call.value(name, None)
@@ -306,10 +349,11 @@ class DatabaseTlsDisabled(Rule):
                 if mode in _WEAK_SSLMODES and not local:
                     ctx.report_node(self, anchor(call, call.arg(name, None)),
                                     f"PostgreSQL connection{' to ' + host_text if host_text else ''}: "
-                                    f"{_WEAK_SSLMODES[mode]}")
+                                    f"{_WEAK_SSLMODES[mode]}{note}", severity=sev)
                     return None
                 if mode == "disabled" and not local:
-                    ctx.report_node(self, anchor(call, call.arg(name, None)), "MySQL connection with ssl_mode=DISABLED")
+                    ctx.report_node(self, anchor(call, call.arg(name, None)), "MySQL connection with ssl_mode=DISABLED" + note,
+                                    severity=sev)
                     return None
         for holder in ("connect_args", "query"):
             d = dict_value(scope, call.arg(holder, None))
@@ -321,7 +365,7 @@ class DatabaseTlsDisabled(Rule):
                     explicit = True
                     if v.value.lower() in _WEAK_SSLMODES and not local:
                         ctx.report_node(self, anchor(call, getattr(entry, "expr", None)),
-                                        f"PostgreSQL connection: {_WEAK_SSLMODES[v.value.lower()]}")
+                                        f"PostgreSQL connection: {_WEAK_SSLMODES[v.value.lower()]}{note}", severity=sev)
                         return None
                 if key == "ssl_disabled" and known_true(v) and not local:
                     ctx.report_node(self, anchor(call, getattr(entry, "expr", None)),
@@ -332,13 +376,14 @@ class DatabaseTlsDisabled(Rule):
         v = call.value("ssl_disabled", None)
         if known_true(v) and not local:
             ctx.report_node(self, anchor(call, call.arg("ssl_disabled", None)),
-                            f"MySQL connection{' to ' + host_text if host_text else ''} with ssl_disabled=True")
+                            f"MySQL connection{' to ' + host_text if host_text else ''} with ssl_disabled=True{note}",
+                            severity=sev)
             return None
         if call.qualname.startswith("asyncpg.") and call.attr in ("connect", "create_pool"):
             v = call.value("ssl", None)
             if v is not None and (known_false(v) or v.value == "disable") and not local:
                 ctx.report_node(self, anchor(call, call.arg("ssl", None)),
-                                "PostgreSQL (asyncpg) connection with ssl disabled")
+                                "PostgreSQL (asyncpg) connection with ssl disabled" + note, severity=sev)
                 return None
         for name in ("tls", "ssl"):
             v = call.value(name, None)

@@ -43,7 +43,8 @@ def test_the_check_fails_on_an_unjudged_a_lost_and_a_false_finding(findings):
 
 
 def test_the_file_holds_no_secret_value():
-    text = open(os.path.join(os.path.dirname(__file__), "review", "corpus_secrets_review.tsv"), encoding="utf-8").read()
+    with open(os.path.join(os.path.dirname(__file__), "review", "corpus_secrets_review.tsv"), encoding="utf-8") as fh:
+        text = fh.read()
     from nbguard.rules._tokens import scan
 
     assert scan(text) == [] and "\"" not in text  # no quoted value copied from a cell

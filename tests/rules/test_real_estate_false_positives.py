@@ -33,7 +33,8 @@ def _b64_with(needle: str, seed: int) -> str:
 
 # -- 1. provider patterns inside encoded blobs ------------------------------------------------
 
-@pytest.mark.parametrize("needle", [AWS_ID, "+" + AWS_ID + "/", "/" + AWS_ID + "+", "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
+@pytest.mark.parametrize("needle", [AWS_ID, "+" + AWS_ID + "/", "/" + AWS_ID + "+",
+                                    "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5",
                                     "AIza" + "SyB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3f"])
 def test_key_shapes_inside_base64_payloads_are_not_keys(needle):
     payload = _b64_with(needle, len(needle))

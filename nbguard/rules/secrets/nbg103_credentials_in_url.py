@@ -40,7 +40,8 @@ _CONN_PASSWORD = re.compile(r"(?:^|[\s;])(?:password|pwd|passwd)\s*=\s*(?P<q>['{
 
 # What a URL in markdown is shown as: an image (![alt](url), <img src=url>, <source srcset=url>).
 # A CDN puts a token= or sig= in public image links; the notebook shows the image, it leaks no login.
-_IMAGE_LINK = re.compile(r"(?:!\[[^\]\n]*\]\(\s*<?|<(?:img|source|video|audio)\b[^>\n]*\b(?:src|srcset|poster)\s*=\s*[\"']?)"
+_IMAGE_LINK = re.compile(r"(?:!\[[^\]\n]*\]\(\s*<?"
+                         r"|<(?:img|source|video|audio)\b[^>\n]*\b(?:src|srcset|poster)\s*=\s*[\"']?)"
                          r"[A-Za-z][A-Za-z0-9+.\-]*$", re.I)
 # A signed URL that expires (Azure SAS se=, S3 X-Amz-Expires / Expires=, GCS X-Goog-Expires): the
 # credential is a time-limited grant for one object, not a standing key.

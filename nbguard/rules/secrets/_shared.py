@@ -75,6 +75,12 @@ PROVIDER_ENV = frozenset({
     "LLAMA_CLOUD_API_KEY", "ASSEMBLYAI_API_KEY", "SNOWFLAKE_PASSWORD", "OPENROUTER_API_KEY",
 })
 
+# Environment variables that every shell sets and that hold no secret, whatever their name
+# says: "PWD" is the working directory, not a password.
+PLAIN_ENV = frozenset({"PWD", "OLDPWD", "HOME", "PATH", "USER", "USERNAME", "LOGNAME", "SHELL", "JAVA_HOME",
+                        "LANG", "TERM", "HOSTNAME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "CONDA_PREFIX",
+                        "VIRTUAL_ENV", "SPARK_HOME", "HADOOP_HOME", "CUDA_HOME", "JUPYTER_PATH"})
+
 
 # Every word SECRET_NAME and _KEY_NAME (nbguard/rules/_filters.py) can match contains one of
 # these, compared with the same re.IGNORECASE folding; most names contain none of them and are
@@ -313,7 +319,7 @@ def saved_secret_env_names(ctx: "CellContext", limit: int = 2) -> list[str]:
         for t in o.texts:
             for m in _ENV_LISTING.finditer(t.text):
                 n = m.group(1)
-                if n not in names and secret_name_kind(n) in ("secret", "password"):
+                if n not in names and n not in PLAIN_ENV and secret_name_kind(n) in ("secret", "password"):
                     names.append(n)
                     if len(names) >= limit:
                         return names

@@ -5,7 +5,7 @@ import re
 
 from ...model import Severity
 from ..base import Rule
-from ._shared import SHOWN_CALL_NAMES, PROVIDER_ENV, cell_has_output, is_displayed_last_expr, secret_name_kind, shown_args, split_shell
+from ._shared import PLAIN_ENV, SHOWN_CALL_NAMES, PROVIDER_ENV, cell_has_output, is_displayed_last_expr, secret_name_kind, shown_args, split_shell
 
 _GETPASS = ("getpass.getpass", "getpass")
 _SECRET_STORES = ("google.colab.userdata.get", "UserSecretsClient().get_secret", "kaggle_secrets.UserSecretsClient",
@@ -14,17 +14,10 @@ _SECRET_STORES = ("google.colab.userdata.get", "UserSecretsClient().get_secret",
 _SHELL_VAR = re.compile(r"\$\{?(?P<name>[A-Za-z_]\w*)\}?|\{(?P<expr>[A-Za-z_][\w.]*)\}")
 
 
-# Environment variables that every shell sets and that hold no secret, whatever their name
-# says: "PWD" is the working directory, not a password.
-_PLAIN_ENV = frozenset({"PWD", "OLDPWD", "HOME", "PATH", "USER", "USERNAME", "LOGNAME", "SHELL", "JAVA_HOME",
-                        "LANG", "TERM", "HOSTNAME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "CONDA_PREFIX",
-                        "VIRTUAL_ENV", "SPARK_HOME", "HADOOP_HOME", "CUDA_HOME", "JUPYTER_PATH"})
-
-
 def _secret_env(name: str | None) -> bool:
     """Does the environment variable ``name`` hold a credential? Decided by the variable (a
     provider's key variable, or a secret word that is not a shell's own variable)."""
-    if not name or name.upper() in _PLAIN_ENV:
+    if not name or name.upper() in PLAIN_ENV:
         return False
     return name.upper() in PROVIDER_ENV or secret_name_kind(name) in ("secret", "password")
 

@@ -381,6 +381,16 @@ def in_encoded_run(text: str, start: int, end: int) -> bool:
     return all(c in _PAYLOAD_CHARS for c in text[k + 8:start])
 
 
+_AMINO = frozenset("ACDEFGHIKLMNPQRSTVWY")  # the 20 amino-acid letters (DNA's ACGT among them)
+
+
+def letter_run(value: str) -> bool:
+    """A biological sequence, not a key: 16+ capital letters, no digit, all from the amino-acid
+    alphabet (``AKIADEFGHIKLMNPQRSTV``). A real AWS key id (base32 after the prefix) has digits or
+    letters outside it (B, J, O, U, X, Z) but for about one in 2,000."""
+    return len(value) >= 16 and value.isalpha() and value.isupper() and set(value) <= _AMINO
+
+
 @dataclass(frozen=True)
 class TokenMatch:
     provider: str
@@ -405,7 +415,8 @@ def scan(text: str, extra: list | tuple = ()) -> list[TokenMatch]:
             if start < 0:
                 continue
             value = text[start:end]
-            if is_placeholder(value) or (p.validate and not p.validate(value)) or in_encoded_run(text, start, end):
+            if is_placeholder(value) or (p.validate and not p.validate(value)) or in_encoded_run(text, start, end) \
+                    or letter_run(value):
                 continue
             found.append(TokenMatch(p.provider, start, end, p.source))
     for sp in extra:  # config: extra-secret-patterns

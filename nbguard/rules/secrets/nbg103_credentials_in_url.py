@@ -75,7 +75,9 @@ class CredentialsInUrl(Rule):
     passwords, and documentation dummies (`scott:tiger`, `postgres:postgres`), are not
     reported. Credentials for a local host (`localhost`, `127.0.0.1`, an in-cluster
     name such as `db`) are reported as low: a Jupyter server's `?token=` or a dev
-    database.
+    database. A signed URL with an expiry (`se=`, `X-Amz-Expires=`) is low too: it stops
+    working. Tokens in the links of images shown in markdown or outputs (`![..](...)`,
+    `<img src=...>`, an image path) are the public links of a CDN, not a leak.
 
     ## Why is this bad?
     A URL is copied everywhere: SQLAlchemy and driver errors, tracebacks, logs, `repr`
@@ -163,7 +165,7 @@ class CredentialsInUrl(Rule):
         if is_local_host(host):
             severity = Severity.LOW
         elif _EXPIRES.search(url):
-            severity = Severity.MEDIUM  # a signed URL: it stops working at its expiry
+            severity = Severity.LOW  # a signed URL: it stops working at its expiry
         else:
             severity = None
         key = m.group("key")

@@ -382,7 +382,8 @@ def all_commands(text: str) -> tuple[SimpleCommand, ...]:
 
 # -- programs --------------------------------------------------------------------
 
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+# a NAME=value word (an assignment before the program, or export's argument)
+ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _RESERVED = frozenset({"!", "if", "then", "else", "elif", "do", "while", "until", "{", "}", "fi", "done"})
 # wrapper -> its options that take a value
 _WRAPPERS: dict[str, frozenset[str]] = {
@@ -431,14 +432,55 @@ def resolve(cmd: SimpleCommand) -> Invocation | None:
 _RESOLVED = "_resolved"  # SimpleCommand.__dict__ key of resolve's answer (not a field: no effect on ==)
 
 
-def _resolve(words: tuple[Word, ...]) -> Invocation | None:
+def program(cmd: SimpleCommand) -> Invocation | None:
+    """:func:`resolve`, except that a wrapper run with no program (``env``, ``sudo env -0``) is
+    itself the program: ``env`` alone prints the environment, which :func:`resolve` calls no run."""
+    memo = cmd.__dict__
+    if _PROGRAM in memo:
+        return memo[_PROGRAM]
+    inv = memo[_PROGRAM] = resolve(cmd) or _resolve(cmd.words, bare=True)
+    return inv
+
+
+_PROGRAM = "_program"  # SimpleCommand.__dict__ key of program's answer
+
+
+def assignment(word: Word) -> tuple[str, Word] | None:
+    """``NAME=value`` -> (NAME, the value as a slice of the word, offsets kept); None for other words."""
+    t = word.text
+    m = ASSIGN.match(t)
+    return (t[:m.end() - 1], word.slice(m.end())) if m else None
+
+
+def leading_assignments(cmd: SimpleCommand) -> list[tuple[str, Word]]:
+    """The ``NAME=value`` words a simple command starts with (before any wrapper or program)."""
+    out: list[tuple[str, Word]] = []
+    for w in cmd.words:
+        a = assignment(w)
+        if a is None:
+            break
+        out.append(a)
+    return out
+
+
+# redirections that send standard output to a file (``>`` ``>>`` ``>|`` ``1>`` ``&>`` ...)
+_STDOUT_TO_FILE = frozenset({">", ">>", ">|", "1>", "1>>", "1>|", "&>", "&>>"})
+
+
+def stdout_to_file(cmd: SimpleCommand) -> Redirect | None:
+    """The redirection that writes the command's standard output to a file (not to the cell), if any."""
+    return next((r for r in cmd.redirects if r.op in _STDOUT_TO_FILE and r.target is not None), None)
+
+
+def _resolve(words: tuple[Word, ...], bare: bool = False) -> Invocation | None:
     i, n = 0, len(words)
     env: list[tuple[str, Word]] = []
     wrappers: list[str] = []
+    last_wrapper = -1
     while i < n:
         w = words[i]
         t = w.text
-        if _ASSIGN.match(t) and not (w.offsets and w.quoted and w.offsets[0] != w.start):
+        if ASSIGN.match(t) and not (w.offsets and w.quoted and w.offsets[0] != w.start):
             env.append((t.split("=", 1)[0], w.slice(t.index("=") + 1)))
             i += 1
             continue
@@ -451,6 +493,7 @@ def _resolve(words: tuple[Word, ...]) -> Invocation | None:
                 return None  # `command -v pip` only looks the program up
             value_opts = _WRAPPERS[base]
             wrappers.append(base)
+            last_wrapper = i
             i += 1
             while i < n:
                 o = words[i].text
@@ -473,6 +516,9 @@ def _resolve(words: tuple[Word, ...]) -> Invocation | None:
         if w.expansion and "/" in t and not _has_expansion(base):
             prog = base.lower()  # ${CONDA_HOME}/bin/conda
         return Invocation(prog, w, tuple(words[i + 1:]), tuple(env), tuple(wrappers))
+    if bare and last_wrapper >= 0:  # only wrappers: the last one is what runs
+        w = words[last_wrapper]
+        return Invocation(wrappers[-1], w, tuple(words[last_wrapper + 1:]), tuple(env), tuple(wrappers[:-1]))
     return None
 
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from ...model import Severity
 from .._shell import Invocation, SimpleCommand, Word, assignment, leading_assignments, parse, program, stdout_to_file

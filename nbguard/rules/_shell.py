@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Iterator, Sequence
 
 from ..ipysyntax import ShellCommand
+from ._hosts import is_url
 
 # -- words -----------------------------------------------------------------------
 
@@ -777,7 +778,6 @@ def pip_install(inst: Installer | None) -> PipInstall | None:
 
 _REQ_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*")
 _SPEC = re.compile(r"\s*(===|==|~=|!=|<=|>=|<|>)\s*([^\s,;()]+)\s*")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _VCS = re.compile(r"^(git|hg|svn|bzr)\+", re.I)
 ARCHIVE_EXTS = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".egg", ".tar")
 
@@ -815,7 +815,7 @@ class Requirement:
 
 def is_local_path(text: str) -> bool:
     t = text.strip()
-    if not t or _URL.match(t):
+    if not t or is_url(t):
         return t.lower().startswith("file:")
     if re.match(r"^\.{1,2}(?:[\\/\[]|$)", t) or t.startswith(("/", "~", "file:")):
         return True  # ".", "..", "./pkg", ".[extra]", "/abs", "~/x"
@@ -834,7 +834,7 @@ def parse_requirement(word: Word, editable: bool = False) -> Requirement:
     if _VCS.match(t.strip()):
         s = len(t) - len(t.lstrip())
         return Requirement(word, "vcs", "", s, len(t.rstrip()), editable=editable)
-    if _URL.match(t.strip()):
+    if is_url(t.strip()):
         s = len(t) - len(t.lstrip())
         kind = "path" if t.strip().lower().startswith("file:") else "url"
         return Requirement(word, kind, "", s, len(t.rstrip()), editable=editable)
@@ -846,7 +846,7 @@ def parse_requirement(word: Word, editable: bool = False) -> Requirement:
             url = at.group(1)
             s = m.end() + at.start(1)
             kind = "vcs" if _VCS.match(url) else "path" if url.lower().startswith("file:") else \
-                "url" if _URL.match(url) else "unknown"
+                "url" if is_url(url) else "unknown"
             return Requirement(word, kind, m.group(1), s, s + len(url), editable=editable)
         specs: list[tuple[str, str]] = []
         pos = m.end()
@@ -959,7 +959,7 @@ def conda_install(inst: Installer | None) -> CondaInstall | None:
         if w.expansion:
             continue
         m = _CONDA_SPEC.match(t)
-        if m and not is_local_path(t) and not _URL.match(t):
+        if m and not is_local_path(t) and not is_url(t):
             pkgs.append(CondaSpec(w, m.group(1), m.start(1), len(t.rstrip()), t[m.end():]))
     return CondaInstall(inst, tuple(opts), tuple(pkgs))
 

@@ -277,7 +277,8 @@ def _http_auth(line: _Line) -> Found:
             if m and (m.group("name").lower() in ("authorization", "proxy-authorization")
                       or secret_name_kind(m.group("name").replace("-", "_"))) \
                     and credential_value(m.group("value"), "secret"):
-                yield (*nxt.span(m.start("value"), m.end("value")), f"credential in the {m.group('name')} header of {name}")
+                yield (*nxt.span(m.start("value")),
+                       f"credential in the {m.group('name')} header of {name}")
 
 
 def _echo_to_file(line: _Line) -> Found:

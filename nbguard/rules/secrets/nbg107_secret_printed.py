@@ -6,7 +6,14 @@ import re
 from ...model import Severity
 from .._shell import parse, program, stdout_to_file
 from ..base import Rule
-from ._shared import SHOWN_CALL_NAMES, PROVIDER_ENV, cell_has_output, is_displayed_last_expr, secret_name_kind, shown_args
+from ._shared import (
+    PROVIDER_ENV,
+    SHOWN_CALL_NAMES,
+    cell_has_output,
+    is_displayed_last_expr,
+    secret_name_kind,
+    shown_args,
+)
 
 _GETPASS = ("getpass.getpass", "getpass")
 _SECRET_STORES = ("google.colab.userdata.get", "UserSecretsClient().get_secret", "kaggle_secrets.UserSecretsClient",

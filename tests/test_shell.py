@@ -280,3 +280,17 @@ def test_secrets_rules_see_through_wrappers_subshells_and_reserved_words(source,
 ])
 def test_output_to_a_file_or_a_command_run_is_not_shown(source, code):
     assert lint(nb(source), code).findings == []
+
+
+def test_an_ipython_field_with_a_call_is_one_word():
+    line = "ls -R {os.path.join(BASE_DIR, 'data')} --token x"
+    ws = parse(line)[0].words
+    assert [w.text for w in ws] == ["ls", "-R", "{os.path.join(BASE_DIR, 'data')}", "--token", "x"]
+    assert ws[2].expansion and line[ws[2].start:ws[2].end] == ws[2].text
+    assert [w.text for w in parse("echo { x; }")[0].words] == ["echo", "{", "x"]  # a shell group stays a group
+
+
+def test_secret_after_an_ipython_call_field_is_found():
+    source = "!python up.py --data {os.path.join(d, 'x')} --hub_token hf_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3x"
+    (f,) = lint(nb(source), "NBG104").findings
+    assert "--hub_token" in f.message

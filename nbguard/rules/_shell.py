@@ -136,6 +136,41 @@ def _balanced(text: str, i: int) -> int:
     return n
 
 
+_PLAIN_NO_BRACE = re.compile(r"[^ \t\r\n|&;()<>'\"\\$`{]*")
+
+
+_FIELD_MAX = 200  # characters of one {expr} field, at most (a call with its arguments)
+
+
+def _ipython_brace_end(text: str, i: int) -> int:
+    """Index after the ``}`` closing the ``{`` at text[i] when the braces hold a call
+    (``{os.path.join(d, 'x')}``: IPython evaluates it before the shell sees the line), else -1.
+    Such a field would otherwise be cut at its parentheses and blanks. The search stops after
+    _FIELD_MAX characters, so a line of unclosed braces costs linear time."""
+    depth, call, n = 0, False, min(len(text), i + _FIELD_MAX)
+    j = i
+    while j < n:
+        c = text[j]
+        if c == "\n":
+            return -1
+        if c in "'\"":
+            k = text.find(c, j + 1, n)
+            if k < 0:
+                return -1
+            j = k + 1
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1 if call else -1
+        elif c == "(":
+            call = True
+        j += 1
+    return -1
+
+
 def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
     n = len(text)
     start = i
@@ -144,7 +179,7 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
         # when that run ends the text or meets a word end (not at the start: the run holds at
         # least one character), the loop copies that run alone and stops there.
         j = _PLAIN.match(text, i).end()
-        if j == n or text[j] in _WORD_END:
+        if (j == n or text[j] in _WORD_END) and "{" not in text[i:j]:  # (a "{" may open an IPython call field)
             value = text[i:j]
             expansion = "{" in value and _PY_BRACES.search(value) is not None
             return Word(value, pos[i], pos[j - 1] + 1, tuple(pos[i:j]), False, expansion, ()), j
@@ -232,8 +267,12 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
         elif c == "`":
             i = backtick_sub(i)
             expansion = True
+        elif c == "{" and (j := _ipython_brace_end(text, i)) > 0:
+            add(text[i:j], i)  # IPython's {f(x, 'y')}: one expansion, parentheses and blanks included
+            expansion = True
+            i = j
         elif c != "$":  # a run of characters that stand for themselves
-            j = _PLAIN.match(text, i).end()
+            j = _PLAIN_NO_BRACE.match(text, i + 1).end()
             add(text[i:j], i)
             i = j
         else:

@@ -5,7 +5,8 @@ import re
 from typing import Iterator
 
 from ...model import Severity
-from .._filters import is_dummy_password, is_local_host, is_templated, looks_like_key
+from .._filters import is_dummy_password, is_templated, looks_like_key
+from .._hosts import is_local_host
 from ..base import Rule
 
 # scheme://user:password@host  (the password may be empty, templated or a placeholder: checked after)

@@ -4,6 +4,7 @@ import ast
 import re
 
 from ...model import Severity
+from .._shell import parse, program, stdout_to_file
 from ..base import Rule
 from ._shared import (
     SHOWN_CALL_NAMES,
@@ -12,7 +13,6 @@ from ._shared import (
     secret_env_name,
     secret_name_kind,
     shown_args,
-    split_shell,
 )
 
 _GETPASS = ("getpass.getpass", "getpass")
@@ -200,26 +200,27 @@ class SecretPrinted(Rule):
     def check_shell(self, cmd, ctx) -> None:
         if cmd.origin == "%%writefile":
             return  # a script written to a file: its output is not the notebook's
-        commands = split_shell(cmd.text)
+        commands = parse(cmd.text)
         for i, c in enumerate(commands):
-            piped = i + 1 < len(commands) and commands[i + 1].op == "|"
-            if piped and commands[i + 1].name not in ("tee", "cat", "less", "more", "head", "tail", "sed", "awk"):
+            if c.sep == "|" and i + 1 < len(commands):
+                after = program(commands[i + 1])
+                if after is None or after.program not in ("tee", "cat", "less", "more", "head", "tail", "sed", "awk"):
+                    continue
+            inv = program(c)
+            if inv is None or stdout_to_file(c):
                 continue
-            args = c.args
-            if any(a.value.startswith(">") for a in args):
-                continue
-            if c.name == "printenv":
-                for w in args:
-                    if _secret_env(w.value):
+            if inv.program == "printenv":
+                for w in inv.args:
+                    if _secret_env(w.text):
                         self._report(ctx, cmd.span(w.start, w.end),
-                                     f"printenv shows the value of environment variable {w.value}")
+                                     f"printenv shows the value of environment variable {w.text}")
                         return
-            elif c.name in ("echo", "printf"):
-                for w in args:
+            elif inv.program in ("echo", "printf"):
+                for w in inv.args:
                     for m in _SHELL_VAR.finditer(cmd.text, w.start, w.end):
                         what = self._shell_var(m, ctx)
                         if what:
-                            self._report(ctx, cmd.span(m.start(), m.end()), f"{c.name} shows the value of {what}")
+                            self._report(ctx, cmd.span(m.start(), m.end()), f"{inv.program} shows the value of {what}")
                             return
 
     def _shell_var(self, m: re.Match, ctx) -> str | None:

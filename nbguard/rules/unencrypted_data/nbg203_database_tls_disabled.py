@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 
 from ...model import Severity
 from .._calls import anchor, dict_value, entry_value, env_sets, known_false, known_true, magic_env_sets, may_have_kw
+from .._hosts import authority_hosts
 from .._urls import is_internal_host
 from ..base import Rule
 
@@ -37,19 +38,6 @@ _STRINGISH_TYPES = frozenset(_STRINGISH)  # parsed trees hold these exact classe
 
 def _q(text: str) -> dict[str, str]:
     return {k.lower(): v for k, v in parse_qsl(text, keep_blank_values=True)}
-
-
-def _hosts(netloc: str) -> list[str]:
-    hostpart = netloc.rsplit("@", 1)[-1]
-    out = []
-    for h in hostpart.split(","):
-        h = h.strip()
-        if h.startswith("["):
-            h = h[1:h.find("]")] if "]" in h else h
-        elif ":" in h:
-            h = h.split(":", 1)[0]
-        out.append(h.lower())
-    return out
 
 
 def _all_local(hosts: list[str]) -> bool:
@@ -92,7 +80,7 @@ def dsn_problem(text: str, complete: bool) -> tuple[Severity, str, str] | None:
         netloc, _, q = netloc.partition("?")
         tail = "?" + q
     query = _q(tail.split("?", 1)[1]) if "?" in tail else {}
-    hosts = _hosts(netloc)
+    hosts = authority_hosts(netloc)
     if "host" in query:
         hosts = [query["host"].lower()]
     if "\x00" in "".join(hosts) or (not complete and not netloc):
@@ -224,7 +212,7 @@ def _dsn_hosts(text: str) -> list[str] | None:
     if m:
         netloc = re.split(r"[/?]", text[m.end():], maxsplit=1)[0]
         q = text.split("?", 1)[1] if "?" in text else ""
-        hosts = [_q(q)["host"].lower()] if "host" in _q(q) else _hosts(netloc)
+        hosts = [_q(q)["host"].lower()] if "host" in _q(q) else authority_hosts(netloc)
     else:
         h = _KV_HOST.search(text)
         hosts = [h.group(1).lower()] if h else [""]
@@ -404,7 +392,7 @@ class DatabaseTlsDisabled(Rule):
             else None
         if host_text is not None:
             netloc = host_text.split("://", 1)[1].split("/", 1)[0] if "://" in host_text else host_text
-            if _all_local(_hosts(netloc)):
+            if _all_local(authority_hosts(netloc)):
                 return
         if q.endswith(_MONGO):
             for name in ("tls", "ssl"):

@@ -199,9 +199,13 @@ def test_malformed_messages_get_lsp_errors_and_the_server_goes_on(client, tmp_pa
     assert client.wait_for(lambda m: "error" in m and m["error"]["code"] == -32600 and m.get("id") is None)
     unknown = client.request("nbguard/noSuchMethod", {})
     assert unknown["error"]["code"] == -32601
+    # a malformed notification carrying a secret is dropped without quoting it anywhere
+    client.notify("notebookDocument/didOpen", {"notebookDocument": 5, "cellTextDocuments": [{"text": SECRET}]})
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": 1, "text": SECRET}})
     # still serving
     nb = Notebook(client, tmp_path / "x.ipynb", [CELL1])
     assert _codes(client.diagnostics(nb.cells[0])) == ["NBG101"]
+    _no_secret_left_the_server(client, SECRET)
     assert client.close() == 0
     assert b"Traceback" not in bytes(client.stderr)
 

@@ -51,6 +51,14 @@ def known_selector(selector: str) -> bool:
     return known(selector)
 
 
+def file_error(path: str, message: str) -> FileError:
+    """A file that could not be linted, its reason masked: a reason may quote the file (``'nbformat'
+    is '<value>'``, a parser's excerpt), and nbguard never prints a secret whole, not in errors."""
+    from .mask import mask_text
+
+    return FileError(path, mask_text(message))
+
+
 SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages",
                        "venv", "env", ".venv", ".env", ".tox", ".nox", ".git"})
 
@@ -65,7 +73,7 @@ def lint_notebook(nb: str | os.PathLike | dict, config: Config | None = None, *,
     try:
         notebook = notebook_from_dict(nb, name)
     except NotebookError as e:
-        return Report(errors=[FileError(name, str(e))])
+        return Report(errors=[file_error(name, str(e))])
     return _lint_editor(notebook, config)
 
 
@@ -77,7 +85,7 @@ def lint_notebook_text(text: str, config: Config | None = None, *, path: str = "
     try:
         notebook = parse_notebook(text, path)
     except NotebookError as e:
-        return Report(errors=[FileError(path, str(e))])
+        return Report(errors=[file_error(path, str(e))])
     return _lint_editor(notebook, config)
 
 
@@ -112,7 +120,7 @@ def lint_file(path: str, config: Config, ruleset: "RuleSet | None" = None) -> Re
     try:
         notebook = read_notebook(path, config.max_file_size)
     except NotebookError as e:
-        return Report(errors=[FileError(path, str(e))])
+        return Report(errors=[file_error(path, str(e))])
     return Report(findings=lint(notebook, config, ruleset), files=1)
 
 
@@ -122,7 +130,7 @@ def _lint_bytes(path: str, data: bytes, config: Config, ruleset: "RuleSet | None
     try:
         notebook = parse_notebook(data, path)
     except NotebookError as e:
-        return Report(errors=[FileError(path, str(e))])
+        return Report(errors=[file_error(path, str(e))])
     return Report(findings=lint(notebook, config, ruleset), files=1)
 
 

@@ -33,7 +33,7 @@ import time
 import uuid
 from typing import Any, Callable, Iterable, Iterator
 
-from .api import SKIP_DIRS, _lint_bytes, discover
+from .api import SKIP_DIRS, _lint_bytes, discover, file_error
 from .api import Config
 from .model import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, FileError, Report, UsageError
 from .notebook import NotebookError, read_bytes
@@ -166,7 +166,7 @@ def _lint_item(item: Item | FileError, config: Config, rules, storage_options: d
     try:
         data = _read(source, config.max_file_size, storage_options)
     except NotebookError as e:
-        return Report(errors=[FileError(name, str(e))])
+        return Report(errors=[file_error(name, str(e))])
     return _lint_data(name, source, data, config, rules)
 
 
@@ -238,7 +238,7 @@ def _lint_pair(name: str, data, config: Config, rules) -> Report:
     try:
         _check_size(len(data), config.max_file_size)
     except NotebookError as e:
-        return Report(errors=[FileError(name, str(e))])
+        return Report(errors=[file_error(name, str(e))])
     return _lint_data(name, name, data, config, rules)
 
 

@@ -9,7 +9,7 @@ import hashlib
 
 from .config import Config
 from .context import RawFinding
-from .mask import mask_line, secret_spans
+from .mask import mask_line, mask_text, secret_spans
 from .model import Finding
 from .notebook import Notebook
 from .selectors import matches
@@ -42,9 +42,12 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
         spans = sensitive.get((f.cell, f.where, f.output, id(f.text), f.line), [])
         if f.sensitive and f.line != f.end_line:
             spans = spans + [(f.column, len(line_text) + 1)]
-        spans = spans + secret_spans(line_text)  # whatever rules are selected
-        snippet = mask_line(line_text, spans) if spans else line_text
-        snippet = _clip(snippet, f.column)
+        if len(line_text) <= 20_000:
+            spans = spans + secret_spans(line_text)  # line-wide, whatever rules are selected
+            snippet = _clip(mask_line(line_text, spans) if spans else line_text, f.column)
+        else:  # a huge line: mask the findings' spans, then the shown window line-wide
+            snippet = _clip(mask_line(line_text, spans) if spans else line_text, f.column)
+            snippet = mask_text(snippet)
         src = f.text.source
         raw_line = nb.raw_line(src.json_path, src.is_list, f.line) if src is not None else None
         out.append(Finding(
@@ -52,7 +55,7 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
             severity=f.severity, cell=f.cell, cell_id=cell.id if cell else None,
             cell_type=cell.cell_type if cell else None, where=f.where, output=f.output,
             line=f.line, column=f.column, end_line=f.end_line, end_column=f.end_column,
-            message=f.message, snippet=snippet, fix=f.rule.fix, cwe=f.rule.cwe, raw_line=raw_line,
+            message=mask_text(f.message), snippet=snippet, fix=f.rule.fix, cwe=f.rule.cwe, raw_line=raw_line,
             content_hash=content_hash(f.rule.code, f.where, span_text(lines, f.line, f.column, f.end_line,
                                                                       f.end_column) or line_text)))
     out.sort(key=lambda x: x.sort_key)

@@ -40,7 +40,7 @@ from .config import Config
 from .engine import RuleSet, lint
 from .fixsite import CellText, Edit, FixSite
 from .ipysyntax import analyse_cell
-from .mask import mask_line
+from .mask import mask_line, secret_spans
 from .model import SENSITIVE_CATEGORIES, Finding
 from .notebook import Cell, Notebook, NotebookError, parse_notebook
 from .rules.base import all_rules
@@ -494,6 +494,7 @@ def _mask_text(source: str, spans: list[tuple[int, int, int, int]], extra=()) ->
         marks = list(per_line.get(i, []))
         for m in scan(text, extra):  # belt and braces: any credential-shaped text
             marks.append((m.start + 1, m.end + 1))
+        marks += secret_spans(text)  # and every credential-like token of the line (comments too)
         out.append(mask_line(text, marks) if marks else text)
     return out
 

@@ -53,11 +53,12 @@ _CLI_SECRET = re.compile(
 def secret_spans(line: str) -> list[tuple[int, int]]:
     """1-based column spans of credentials in a line shown to a person.
 
-    A safety net under the rules: a snippet is masked with this even when the
-    secrets rules are not selected, so no report shows a key or password whole.
+    A safety net under the rules, applied to every printed line whatever rules are
+    selected: provider-shaped keys, URL and command-line passwords, and every other
+    credential-like token (:func:`credential_spans`), found or not.
     """
-    if len(line) > 20_000:
-        return []
+    if len(line) > 20_000:  # a caller shows a clipped window of such a line: mask that instead
+        return [(1, len(line) + 1)]
     from .rules._tokens import scan
 
     spans = [(m.start + 1, m.end + 1) for m in scan(line)]
@@ -65,4 +66,133 @@ def secret_spans(line: str) -> list[tuple[int, int]]:
         spans += [(m.start(1) + 1, m.end(1) + 1) for m in _URL_PASSWORD.finditer(line)]
     if "-" in line:
         spans += [(m.start(1) + 1, m.end(1) + 1) for m in _CLI_SECRET.finditer(line)]
+    spans += credential_spans(line)
     return spans
+
+
+def mask_text(text: str) -> str:
+    """``text`` (a message, an error line, several lines) with every credential-like token masked."""
+    if not text:
+        return text
+    return "\n".join(mask_line(ln, sp) if (sp := secret_spans(ln)) else ln for ln in text.split("\n"))
+
+
+# -- line-wide: credential-like tokens, whether or not a rule found them -----------------------
+
+# After a PEM header, everything to the end of the line (or of the string it sits in).
+_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+# A JWT: header, payload and the signature that makes it usable, to the end of the token.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-+/=]*){1,2}")
+# NAME = value, NAME: value, "NAME": "value", NAME=value in env listings and dict reprs, where the
+# name says it holds a credential.
+_SECRET_ASSIGN = re.compile(
+    r"""(?ix)
+    (?P<name>(?<![A-Za-z0-9_])(?:[A-Za-z_][A-Za-z0-9_.\-]*?)?(?:pass(?:word|wd)?|pwd|secret|token|api[_\-]?key|access[_\-]?key
+       |private[_\-]?key|secret[_\-]?key|credentials?|auth)[A-Za-z0-9_]*)
+    ['"]?\s*(?:=|:|\bis\b)\s*(?!=)
+    (?P<q>['"]?)(?P<v>[^\s'",;}{)(\]\[]{4,})""")
+_PLACEHOLDER_VALUE = re.compile(
+    r"^(?:<.*>|\{.*\}|\$\{?\w+\}?|%\(?\w*\)?s|x{4,}|\*+|\.{3}|(?:your|my|the)[_\-]?\w*|none|null|true|false"
+    r"|os\.environ.*|os\.getenv.*|getpass.*|userdata.*|env\[.*|required|optional|str|string|bool|int"
+    r"|changeme|redacted|hidden|masked|secret|password|token|example\w*|dummy\w*|test\w*|placeholder|\w+\(.*)$",
+    re.I)
+# Candidate tokens: runs of key characters long enough to be a key.
+_RUN = re.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}")
+_HEX = re.compile(r"[0-9a-f]{32,}|[0-9A-F]{32,}")
+# Contexts where a long hex or mixed run is a published identifier, not a secret.
+_ID_CONTEXT = re.compile(
+    r"(?:sha\d*|md5|hash|digest|checksum|commit|revision|rev|ref|etag|uuid|id|sum|@|#)\W{0,4}$", re.I)
+
+
+def credential_spans(line: str) -> list[tuple[int, int]]:
+    """1-based spans of the credential-like tokens of ``line``: everything after a PEM private-key
+    header, JWTs to their signature, values of secret-named assignments (``password: ...``,
+    ``'DB_PASSWORD': '...'``, ``aws_secret_access_key = ...``), hex runs of 32+ and
+    high-entropy mixed runs of 20+ (upper, lower and digits). Kept readable: placeholders,
+    values read from the environment, hex after ``sha256:``/``revision=``/``@`` (checksums,
+    commit pins), UUIDs, paths and words, and payloads of encoded images (not credentials)."""
+    spans: list[tuple[int, int]] = []
+    m = _PEM.search(line)
+    if m:
+        spans.append((m.end() + 1, len(line) + 1))
+    if "eyJ" in line:
+        spans += [(j.start() + 1, j.end() + 1) for j in _JWT.finditer(line)]
+    for a in _SECRET_ASSIGN.finditer(line):
+        if _secret_value(a, line):
+            spans.append((a.start("v") + 1, a.end("v") + 1))
+    if len(line) >= 20:
+        from .rules._tokens import in_encoded_run
+
+        for r in _RUN.finditer(line):
+            tok = r.group()
+            if in_encoded_run(line, r.start(), r.end()):
+                continue  # an encoded image or sequence: not a credential, and unreadable anyway
+            if _ID_CONTEXT.search(line, max(0, r.start() - 12), r.start()) or _in_url_path(line, r.start()):
+                continue  # a checksum, a pin, a path of a URL (keys in URLs: the provider patterns, passwords)
+            for h in _HEX.finditer(tok):
+                spans.append((r.start() + h.start() + 1, r.start() + h.end() + 1))
+            if _generated(tok):
+                spans.append((r.start() + 1, r.end() + 1))
+    return spans
+
+
+_NOT_SECRET_NAME = re.compile(
+    r"(?:tokenizer|tokens|_?type|_?name|_?path|_?file|_?dir|_?url|_?uri|_?endpoint|_?len|_?length|_?count|_?size"
+    r"|_?limit|_?ids?|_?header|_?method|_?mode|_?provider|_?scheme|_?policy)$", re.I)
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+
+
+def _secret_value(a: re.Match, line: str) -> bool:
+    """Is the value of this secret-named assignment a credential worth hiding? Placeholders,
+    numbers, code (``AutoTokenizer.from_pretrained(...)``, ``os.environ[...]``) and names such as
+    ``max_tokens`` or ``token_type`` are not; a password is, whatever it looks like."""
+    name, v = a.group("name"), a.group("v")
+    if _NOT_SECRET_NAME.search(name) or _PLACEHOLDER_VALUE.match(v) or v.isdigit() or _DOTTED.match(v):
+        return False
+    if line[a.end("v"):a.end("v") + 1] == "(":
+        return False  # a call: tokenizer = AutoTokenizer(...)
+    if re.search(r"pass|pwd", name, re.I):
+        return True
+    return len(v) >= 16 or any(c.isdigit() for c in v)
+
+
+def _in_url_path(line: str, start: int) -> bool:
+    """Does ``start`` sit in the host or path of a URL (after ``scheme://``, no blank or quote between)?"""
+    k = line.rfind("://", max(0, start - 300), start)
+    return k >= 0 and not any(c in " \t'\"<>()" for c in line[k:start])
+
+
+def _generated(tok: str) -> bool:
+    """A machine-generated secret: 20+ characters mixing upper case, lower case and digits, with
+    the entropy of random text (not ``AutoModelForSequenceClassification2``, not ``v1_2_3``)."""
+    core = tok.strip("=_-")
+    if len(core) < 20 or core.count("-") + core.count("_") > len(core) // 8:
+        return False
+    upper, lower = any(c.isupper() for c in core), any(c.islower() for c in core)
+    digit = any(c.isdigit() for c in core)
+    from collections import Counter
+    from math import log2
+
+    n = len(core)
+    entropy = -sum(k / n * log2(k / n) for k in Counter(core).values())
+    if _AWS_SECRET_SHAPE.match(core) and upper and lower and (digit or "+" in core or "/" in core):
+        # 40 characters of standard base64 (an AWS secret key's shape): random text of that length
+        # may lack a digit or hold a few words; a class name of that length is made of words
+        words = _WORDS.findall(core)
+        return entropy >= 4.0 and sum(map(len, words)) / len(words) < 3.5
+    if not (upper and lower and digit) or entropy < 4.0:
+        return False
+    # names read as words (AutoPipelineForText2Image, EleutherAI/gpt-neox-20b): random text
+    # breaks into runs of one or two characters
+    words = _WORDS.findall(core)
+    if not words or sum(map(len, words)) / len(words) >= 3.0:
+        return False
+    # a Hub id (org/Name-7B-Instruct): one slash, dashes (never in standard base64), and words
+    if core.count("/") == 1 and "-" in core and \
+            sum(1 for w in words if len(w) >= 5 and not w.isdigit() and not w.isupper()) >= 2:
+        return False
+    return True
+
+
+_AWS_SECRET_SHAPE = re.compile(r"[A-Za-z0-9+/]{40}$")
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")

@@ -1,0 +1,145 @@
+"""Masking is line-wide (issues 14 and 17): every text that leaves nbguard -- every report format,
+the fix diff, error lines -- hides every credential-like token of each line it shows, found by a
+rule or not. A property test puts generated credentials in every place a notebook holds text."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+
+import pytest
+from helpers import code, md, nb, stream
+
+from nbguard import api, mask
+from nbguard.config import Config
+from nbguard.report import FORMATS, render
+
+RNG_ALNUM = string.ascii_letters + string.digits
+
+
+def _rand(rng: random.Random, n: int, alphabet: str = RNG_ALNUM) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def credentials(rng: random.Random) -> dict[str, str]:
+    """Provider-shaped credentials, freshly generated (never a documented example)."""
+    b32 = string.ascii_uppercase + "234567"
+    header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').decode().rstrip("=")
+    body = base64.urlsafe_b64encode(json.dumps({"sub": _rand(rng, 8)}).encode()).decode().rstrip("=")
+    return {
+        "aws_id": "AKIA" + _rand(rng, 16, b32),
+        "aws_secret": _rand(rng, 40, RNG_ALNUM + "+/"),
+        "hf": "hf_" + _rand(rng, 34, string.ascii_letters),
+        "openai": "sk-proj-" + _rand(rng, 48, RNG_ALNUM + "_-"),
+        "anthropic": "sk-ant-api03-" + _rand(rng, 93, RNG_ALNUM + "_-"),
+        "github": "ghp_" + _rand(rng, 36),
+        "slack": f"xoxb-{rng.randint(10**9, 10**10)}-{rng.randint(10**9, 10**10)}-{_rand(rng, 24).lower()}",
+        "wandb": _rand(rng, 40, "0123456789abcdef"),
+        "jwt": f"{header}.{body}.{_rand(rng, 43, RNG_ALNUM + '_-')}",
+        "db_password": _rand(rng, 10, RNG_ALNUM) + "!" + _rand(rng, 3, string.digits),
+        "pem_body": _rand(rng, 60, RNG_ALNUM + "+/"),
+    }
+
+
+def placements(c: dict[str, str]) -> list[dict]:
+    """Cells and outputs holding the credentials in every place a notebook can hold text."""
+    pem = f"-----BEGIN PRIVATE KEY-----\\n{c['pem_body']}\\n-----END PRIVATE KEY-----"
+    return [
+        code(f'import boto3\ns3 = boto3.client("s3", "us-east-1", None, True, None, None, "{c["aws_id"]}", '
+             f'"{c["aws_secret"]}")'),
+        code(f'cfg = {{"api_key": "{c["openai"]}", "other": 1}}\nclient = OpenAI(**cfg)'),
+        code(f'import pickle\nm = pickle.load(open("m.pkl", "rb")); k = "{c["aws_secret"]}"'),
+        code(f'login(token=f"{c["hf"]}")  # then {c["github"]}'),
+        code(f"%env ANTHROPIC_API_KEY={c['anthropic']}\n!export SLACK_TOKEN={c['slack']}"),
+        code(f"%%bash\ncat > ~/.aws/credentials <<EOF\n[default]\naws_access_key_id = {c['aws_id']}\n"
+             f"aws_secret_access_key = {c['aws_secret']}\nEOF"),
+        code(f"%%writefile .env\nWANDB_API_KEY={c['wandb']}\nDB_PASSWORD={c['db_password']}\n"),
+        md(f"Use `{c['hf']}` and the service account\n```json\n{{\"private_key\": \"{pem}\"}}\n```"),
+        code("print(os.environ)", outputs=[stream(
+            f"{{'WANDB_API_KEY': '{c['wandb']}', 'DB_PASSWORD': '{c['db_password']}', 'HOME': '/root'}}\n")]),
+        code("resp", outputs=[{"output_type": "execute_result", "execution_count": 1, "metadata": {}, "data": {
+            "text/plain": f"Token: {c['jwt']}", "text/html": f"<pre>password: {c['db_password']}</pre>",
+            "application/json": {"aws_secret_access_key": c["aws_secret"]}}}]),
+        code("connect()", outputs=[{"output_type": "error", "ename": "AuthError",
+                                    "evalue": f"invalid secret {c['aws_secret']} for {c['aws_id']}",
+                                    "traceback": [f"AuthError: invalid secret {c['aws_secret']} for {c['aws_id']}"]}]),
+    ]
+
+
+def _outputs(report) -> str:
+    return "\n".join(render(report, fmt) for fmt in FORMATS) + report.to_json()
+
+
+def _leaks(text: str, creds: dict[str, str]) -> list[str]:
+    return [k for k, v in creds.items() if v in text]
+
+
+def test_issue_17_cases_are_never_printed_whole_in_any_format():
+    rng = random.Random(17)
+    creds = credentials(rng)
+    report = api.lint_notebook(nb(*placements(creds)), Config())
+    assert report.findings, "the notebook holds credentials: there must be findings"
+    assert _leaks(_outputs(report), creds) == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_generated_notebooks_never_show_a_credential_whole(seed):
+    """500 generated notebooks per run (5 x 100): each a random subset and order of the placements,
+    with fresh credentials; every format of every report is searched for each credential whole."""
+    rng = random.Random(seed)
+    for _ in range(100):
+        creds = credentials(rng)
+        cells = placements(creds)
+        rng.shuffle(cells)
+        picked = cells[:rng.randint(1, len(cells))]
+        report = api.lint_notebook(nb(*picked), Config())
+        leaked = _leaks(_outputs(report), creds)
+        assert leaked == [], (leaked, [c["source"][:80] for c in picked])
+
+
+def test_a_secret_beside_an_unrelated_finding_is_masked_in_the_snippet():
+    secret = "q7Ld9Xk2ZtVb8NwR3yHs5PfJm1aC6uEo4GiK0zTe"
+    report = api.lint_notebook(nb(f'import pickle\nm = pickle.load(open("m.pkl", "rb")); k = "{secret}"'),
+                               Config(select=["unsafe-deserialization"]))
+    (f,) = report.findings
+    assert f.rule == "NBG501" and secret not in f.snippet and "q7Ld****" in f.snippet
+
+
+def test_readable_things_stay_readable():
+    """Model ids, commit pins, checksums, UUIDs and identifiers are not credentials: kept whole on
+    every printed line (a bare 40-hex run with no pin or checksum context would be masked)."""
+    rev = "0123456789abcdef0123456789abcdef01234567"
+    source = (f'from transformers import AutoModelForSequenceClassification\n'
+              f'm = AutoModelForSequenceClassification.from_pretrained("meta-llama/Llama-2-7b-chat-hf", revision="main")\n'
+              f'q = AutoModel.from_pretrained("Qwen/Qwen3-Coder-30B-A3B-Instruct")  # id 123e4567-e89b-12d3-a456-426614174000\n'
+              f'!pip install torch==2.1.0 --hash=sha256:{"ab" * 32}\n'
+              f'p = AutoModel.from_pretrained("org/pinned", revision="{rev}")  # StableDiffusionXLInstructPix2PixPipeline')
+    assert mask.mask_text(source) == source
+    text = render(api.lint_notebook(nb(source), Config()), "text")
+    for readable in ("meta-llama/Llama-2-7b-chat-hf", "Qwen/Qwen3-Coder-30B-A3B-Instruct",
+                     "AutoModelForSequenceClassification", "123e4567-e89b-12d3-a456-426614174000"):
+        assert readable in text, readable
+
+
+def test_fix_diff_masks_a_secret_in_a_comment_on_both_sides(tmp_path):
+    secret = "q7Ld9Xk2ZtVb8NwR3yHs5PfJm1aC6uEo4GiK0zTe"
+    hf = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi"
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb(f'login(token="{hf}")  # old key {secret}')))
+    config = Config()
+    (item, result), = list(api.iter_fixes([str(path)], config, for_diff=True))
+    diff = api.fix_diff(result, config)
+    assert "os.environ" in diff
+    assert secret not in diff and hf not in diff
+
+
+def test_error_lines_are_masked(tmp_path):
+    secret = "q7Ld9Xk2ZtVb8NwR3yHs5PfJm1aC6uEo4GiK0zTe"
+    path = tmp_path / "bad.ipynb"
+    path.write_text(json.dumps({"nbformat": secret, "cells": []}))
+    report = api.lint_paths([str(path)], Config())
+    assert report.errors, "a notebook with a bad nbformat field is an error"
+    out = _outputs(report) + "\n".join(str(e) for e in report.errors)
+    assert secret not in out

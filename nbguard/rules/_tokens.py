@@ -96,7 +96,7 @@ _OWN: list[TokenPattern] = [
     TokenPattern("Stripe API key", re.compile(B + r"(?:sk|rk)_test_[0-9a-zA-Z]{24,99}" + E), ("_test_",), "nbguard"),
     TokenPattern("Slack token", re.compile(B + r"xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]+" + E), ("xapp-",), "nbguard"),
     TokenPattern("Weights & Biases API key", re.compile(
-        r"(?:wandb\s+login(?:\s+--\S+)*\s+|WANDB_API_KEY\s*[=:]\s*[\"']?)(?P<s>[0-9a-f]{40}|local-[0-9a-f]{40})"
+        r"(?:wandb\s+login(?:\s+--\S+)*\s+|WANDB_API_KEY[\"']?\s*[=:]\s*[\"']?)(?P<s>[0-9a-f]{40}|local-[0-9a-f]{40})"
         + E), ("wandb", "WANDB_API_KEY"), "nbguard", group="s"),
     TokenPattern("Discord webhook URL", re.compile(
         r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/(?P<s>[A-Za-z0-9_\-]{60,80})" + E),
@@ -112,7 +112,7 @@ _OWN: list[TokenPattern] = [
     TokenPattern("Kaggle API key", re.compile(
         r"[\"']key[\"']\s*:\s*[\"'](?P<s>[0-9a-f]{32})[\"']\s*,\s*[\"']username[\"']"), ("username",), "nbguard",
         group="s"),
-    TokenPattern("Kaggle API key", re.compile(r"KAGGLE_KEY\s*[=:]\s*[\"']?(?P<s>[0-9a-f]{32})" + E),
+    TokenPattern("Kaggle API key", re.compile(r"KAGGLE_KEY[\"']?\s*[=:]\s*[\"']?(?P<s>[0-9a-f]{32})" + E),
                  ("KAGGLE_KEY",), "nbguard", group="s"),
 ]
 

@@ -32,7 +32,9 @@ _STORAGE_KEYS = {"key": "secret", "secret": "secret", "token": "secret", "passwo
 # Positional credentials: qualname suffix -> (position, what it is).
 _POSITIONAL = {
     "huggingface_hub.login": (0, "token"), "huggingface_hub.interpreter_login": (0, "token"),
-    "wandb.login": (1, "key"), "requests.auth.HTTPBasicAuth": (1, "password"),
+    # wandb.login's key is its first parameter in current releases, its second (after
+    # anonymous=) in older ones; "allow"/"must"/"never" are not keys, so both are checked
+    "wandb.login": ((0, 1), "key"), "requests.auth.HTTPBasicAuth": (1, "password"),
     "requests.auth.HTTPDigestAuth": (1, "password"), "requests.auth.HTTPProxyAuth": (1, "password"),
     "aiohttp.BasicAuth": (1, "password"), "httpx.BasicAuth": (1, "password"), "httpx.DigestAuth": (1, "password"),
     "SMTP().login": (1, "password"), "SMTP_SSL().login": (1, "password"), "FTP().login": (1, "password"),
@@ -56,7 +58,7 @@ _POSITIONAL = {
 }
 _AUTH_HEADER = re.compile(r"^(?:Bearer|Basic|Token|Bot|ApiKey|Api-Key|SSWS|Key)\s+(\S+)\s*$", re.I)
 # _POSITIONAL by the suffix's last name: a call can match only the entries of its own last name.
-_POSITIONAL_BY_NAME: dict[str, list[tuple[str, tuple[int, str]]]] = {}
+_POSITIONAL_BY_NAME: dict[str, list[tuple[str, tuple[int | tuple[int, ...], str]]]] = {}
 for _suffix, _spec in _POSITIONAL.items():
     if _suffix != "dotenv.set_key":  # handled with os.environ.setdefault
         _POSITIONAL_BY_NAME.setdefault(_suffix.rpartition(".")[2], []).append((_suffix, _spec))
@@ -303,10 +305,11 @@ class HardcodedSecret(Rule):
                     return
         for suffix, (pos, label) in _POSITIONAL_BY_NAME.get(last, ()):
             if call.matches(suffix) or (suffix.startswith(("SMTP", "FTP", "IMAP")) and q.endswith(suffix)):
-                if pos < len(node.args):
-                    kind = "password" if label == "password" else "secret"
-                    self._check(label, node.args[pos], f"passed as the {label} to {callee}", ctx,
-                                _is_sdk(q) or label != "password", kind=kind)
+                kind = "password" if label == "password" else "secret"
+                for p in pos if isinstance(pos, tuple) else (pos,):
+                    if p < len(node.args):
+                        self._check(label, node.args[p], f"passed as the {label} to {callee}", ctx,
+                                    _is_sdk(q) or label != "password", kind=kind)
                 return
 
     def _storage_options(self, call, ctx) -> None:

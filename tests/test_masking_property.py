@@ -143,3 +143,34 @@ def test_error_lines_are_masked(tmp_path):
     assert report.errors, "a notebook with a bad nbformat field is an error"
     out = _outputs(report) + "\n".join(str(e) for e in report.errors)
     assert secret not in out
+
+
+def test_every_surface_of_the_cli_and_server_masks_the_issue_17_cases(tmp_path):
+    """The same notebook through every way out: each CLI format, the baseline file, ``fix --diff``
+    and the JupyterLab server's JSON reply."""
+    from helpers import run
+
+    from nbguard.server.handlers import NbguardState
+
+    creds = credentials(random.Random(1717))
+    notebook = nb(*placements(creds))
+    notebook["metadata"]["papermill"] = {"parameters": {"aws_secret_access_key": creds["aws_secret"]}}
+    path = tmp_path / "leaky.ipynb"
+    path.write_text(json.dumps(notebook))
+    seen = []
+    for fmt in FORMATS:
+        rc, out, err = run("lint", path, "--format", fmt, "--no-cache")
+        assert rc == 1, (fmt, err)
+        seen += [out, err]
+    baseline = tmp_path / "baseline.json"
+    rc, out, err = run("baseline", "create", path, "--output", baseline)
+    seen += [out, err, baseline.read_text()]
+    rc, out, err = run("fix", path, "--diff")
+    assert "os.environ" in out
+    seen += [out, err]
+    reply = NbguardState(str(tmp_path), 10**7, 10**4).lint(json.dumps(
+        {"path": "leaky.ipynb", "cells": notebook["cells"], "metadata": notebook["metadata"]}).encode())
+    assert reply["findings"]
+    seen.append(json.dumps(reply))
+    assert _leaks("\n".join(seen), creds) == []
+    assert json.loads(path.read_text()) == notebook, "fix --diff never writes the notebook"

@@ -49,9 +49,9 @@ def _timed(fn, acc: dict, key: str):
 
 def instrument(acc: dict) -> None:
     """Wrap the stage boundaries (module attributes the pipeline looks up at call time)."""
-    import nbguard.api as api
-    import nbguard.engine as engine
-    import nbguard.report as report
+    from nbguard import api
+    from nbguard import engine
+    from nbguard import report
     from nbguard.rules.base import all_rules
 
     api.read_notebook = _timed(api.read_notebook, acc, "load")

@@ -10,7 +10,7 @@ ipywidgets and jupyter_server are imported only by the front-ends that need them
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__", "lint_notebook", "lint_paths", "Report", "Finding", "load_ipython_extension",
            "unload_ipython_extension"]

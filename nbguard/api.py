@@ -12,18 +12,44 @@ loads it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
+import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from .config import Config, load_config
+from .config import Config, ConfigError  # noqa: F401 (part of the API: front-ends import them from here)
+from .config import load_config as _load_config
 from .fsutil import INTERRUPT_SIGNALS
-from .model import FileError, Report
+from .model import FileError, Finding, Report, Severity
 from .notebook import NotebookError, notebook_from_dict, parse_notebook, read_notebook
 
 if TYPE_CHECKING:
+    from typing import Callable
+
+    from .baseline import Baseline
     from .cache import Cache
     from .engine import RuleSet
+    from .fix import FixResult
+
+    # progress(done, total, findings): once before the first report (done == 0) and after each
+    # report, with the files answered so far, the files discovered and the findings so far
+    Progress = Callable[[int, int, int], None]
+
+
+def load_config(config_file: str | None = None, start: str = ".") -> Config:
+    """The config from ``config_file``, else the nearest pyproject.toml with [tool.nbguard]; a
+    selector naming no rule or category is a :class:`ConfigError` (the rules load only then)."""
+    return _load_config(config_file, start, known=known_selector)
+
+
+def known_selector(selector: str) -> bool:
+    """Does a --select/--ignore item name a rule (built-in or plugin), a category or ALL?"""
+    from .rules.base import known_selector as known
+
+    return known(selector)
+
 
 SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages",
                        "venv", "env", ".venv", ".env", ".tox", ".nox", ".git"})
@@ -34,17 +60,33 @@ def lint_notebook(nb: str | os.PathLike | dict, config: Config | None = None, *,
     if isinstance(nb, (str, os.PathLike)):
         p = os.fspath(nb)
         return lint_file(p, config or load_config(start=p))
-    from .engine import lint
-
     config = config or Config()
     name = path or "<notebook>"
     try:
         notebook = notebook_from_dict(nb, name)
     except NotebookError as e:
         return Report(errors=[FileError(name, str(e))])
+    return _lint_editor(notebook, config)
+
+
+def lint_notebook_text(text: str, config: Config | None = None, *, path: str = "<notebook>") -> Report:
+    """Lint a notebook given as its ``.ipynb`` JSON text (an editor buffer, saved or not), on the
+    same editor path as a dict; unlike a dict, the text gives each finding its ``raw_line``
+    (the line of ``text`` that holds the offending text)."""
+    config = config or Config()
+    try:
+        notebook = parse_notebook(text, path)
+    except NotebookError as e:
+        return Report(errors=[FileError(path, str(e))])
+    return _lint_editor(notebook, config)
+
+
+def _lint_editor(notebook, config: Config) -> Report:
+    from .incremental import lint
+
     # The editor path (JupyterLab relints the open notebook after every edit): reuse the
     # rule instances and the parse of every cell whose source did not change.
-    return Report(findings=lint(notebook, config, _editor_ruleset(config), reuse_cells=True), files=1)
+    return Report(findings=lint(notebook, config, _editor_ruleset(config)), files=1)
 
 
 _RULESETS: dict[tuple[int, str], tuple[Config, "RuleSet"]] = {}
@@ -221,20 +263,32 @@ def _chunks(todo: list[tuple[int, str, int]], jobs: int) -> list[list[tuple[int,
     return chunks
 
 
-def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1, cache: "Cache | None" = None
-                 ) -> Iterator[Report]:
+def iter_reports(paths: Iterable[str], config: Config, jobs: int = 1, cache: "Cache | None" = None,
+                 progress: "Progress | None" = None) -> Iterator[Report]:
     """One Report per discovered file (or error), in discovery order, streamed.
 
     The order and content do not depend on ``jobs``. With a ``cache``, files whose
     results are cached are answered without linting (and without importing the engine);
-    the others are linted and stored."""
-    yield from _iter_reports(paths, config, jobs, cache)
+    the others are linted and stored. ``progress`` is how a front-end
+    shows a long run advancing (the CLI on a terminal, the LSP server, the Dask runner):
+    ``progress(done, total, findings)`` once before the first report (``done == 0``) and after each."""
+    items = list(discover(paths, config))
+    reports = _iter_reports(items, config, jobs, cache)
+    if progress is None:
+        yield from reports
+    else:
+        done = findings = 0
+        progress(0, len(items), 0)
+        for r in reports:
+            done += 1
+            findings += len(r.findings)
+            yield r
+            progress(done, len(items), findings)
     if cache is not None:
         cache.flush()
 
 
-def _iter_reports(paths: Iterable[str], config: Config, jobs: int, cache: "Cache | None") -> Iterator[Report]:
-    items = list(discover(paths, config))
+def _iter_reports(items: list, config: Config, jobs: int, cache: "Cache | None") -> Iterator[Report]:
     if jobs <= 1 or sum(1 for x in items if isinstance(x, str)) <= 1:
         yield from _serial(items, config, cache)
         return
@@ -383,13 +437,340 @@ class _SignalsAtSafePoints:
 
 
 def lint_paths(paths: Iterable[str] | str, config: Config | None = None, jobs: int = 1,
-               cache: "Cache | None" = None) -> Report:
+               cache: "Cache | None" = None, progress: "Progress | None" = None) -> Report:
     """Lint notebooks and folders; unreadable files are reported in ``Report.errors``."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths] or ["."]
     config = config or load_config(start=paths[0])
     report = Report()
-    for r in iter_reports(paths, config, jobs, cache):
+    for r in iter_reports(paths, config, jobs, cache, progress):
         report.extend(r)
     return report
+
+
+# -- rules ----------------------------------------------------------------------------
+
+
+def list_rules() -> list:
+    """Every rule class (built-in and plugins), in code order: ``code``, ``name``, ``category``,
+    ``severity``, ``summary()``, ``to_dict()``, and the docstring :mod:`nbguard.docs` renders."""
+    from .rules.base import all_rules
+
+    return list(all_rules().values())
+
+
+def get_rule(selector: str):
+    """The rule a code (``NBG101``) or name (``provider-token``) names, or None."""
+    from .rules.base import get_rule as get
+
+    return get(selector)
+
+
+# -- the result cache -------------------------------------------------------------------
+
+
+def open_cache(config: Config, folder: str | None = None) -> "Cache":
+    """The result cache for ``config`` (default folder: ``.nbguard_cache`` next to the config file,
+    else in the current folder), to pass to :func:`iter_reports` / :func:`lint_paths`."""
+    from .cache import Cache
+
+    return Cache(folder or default_cache_dir(config), config)
+
+
+def default_cache_dir(config: Config) -> str:
+    from .cache import default_cache_dir as default
+
+    return default(config)
+
+
+def clean_cache(folder: str) -> bool:
+    """Remove a cache folder; False if there was none. OSError when it cannot be removed."""
+    from .cache import clean
+
+    return clean(folder)
+
+
+# -- baselines ----------------------------------------------------------------------------
+
+
+def load_baseline(path: str) -> "Baseline":
+    """A baseline file (:mod:`nbguard.baseline`); :class:`BaselineError` names the file and the reason."""
+    from .baseline import load
+
+    return load(path)
+
+
+def filter_baseline(report: Report, baseline: "Baseline") -> tuple[Report, int]:
+    """``report`` without the findings ``baseline`` records, and how many were dropped."""
+    m = baseline.match(report.findings)
+    return report.filtered(m.new), len(m.known)
+
+
+def create_baseline(findings: Iterable, path: str, config: Config) -> "Baseline":
+    """A new baseline holding ``findings`` (paths relative to ``path``'s folder); not yet saved."""
+    from .baseline import create
+
+    return create(findings, path, config)
+
+
+def update_baseline(baseline: "Baseline", findings: list, linted: Iterable[str], config: Config, *,
+                    add: bool = False) -> tuple[int, int]:
+    """Drop entries of ``linted`` files that no longer occur (``add``: record new findings too);
+    returns (dropped, added). Not yet saved."""
+    from .baseline import update
+
+    return update(baseline, findings, linted, config, add=add)
+
+
+def __getattr__(name: str):
+    # Exceptions and result types of the lazily imported parts, without importing them up front.
+    if name == "BaselineError":
+        from .baseline import BaselineError
+
+        return BaselineError
+    if name in ("FixError", "FixResult"):
+        from . import fix
+
+        return getattr(fix, name)
+    raise AttributeError(name)
+
+
+# -- safe fixes ---------------------------------------------------------------------------
+
+
+def iter_fixes(paths: Iterable[str], config: Config, *, clear_outputs: bool = False, for_diff: bool = False
+               ) -> Iterator[tuple[str, "FixResult | Exception"]]:
+    """The fixes for each discovered notebook, computed and not written: ``(path, FixResult)``, or
+    ``(path, FileError)`` for a place that could not be listed, ``(path, FixError)`` for a notebook
+    that could not be fixed. ``for_diff``: also find every secret in the changed cells (whatever
+    the selection) so :func:`fix_diff` can mask them. Write ``FixResult.data`` to apply a fix."""
+    from .engine import RuleSet
+    from .fix import FixError, fix_file
+
+    ruleset = RuleSet.for_config(config)
+    mask_config = None
+    if for_diff:  # every secret in a shown line is masked, whatever the selection
+        mask_config = Config(select=["secrets", "data-exposure"], outputs=False, max_file_size=config.max_file_size,
+                             extra_secret_patterns=config.extra_secret_patterns)
+    for item in discover(paths, config):
+        if isinstance(item, FileError):
+            yield item.path, item
+            continue
+        try:
+            yield item, fix_file(item, config, clear_outputs=clear_outputs, ruleset=ruleset, mask_config=mask_config)
+        except FixError as e:
+            yield item, e
+
+
+def fix_diff(result: "FixResult", config: Config) -> str:
+    """A unified diff of a fix, every secret masked (compute it with ``iter_fixes(for_diff=True)``)."""
+    from .fix import render_diff
+
+    return render_diff(result, config.extra_secret_patterns)
+
+
+def fix_summary(result: "FixResult") -> str:
+    """One line: what a fix changed in a notebook."""
+    from .fix import summarize
+
+    return summarize(result)
+
+
+# -- editor front-ends (the JupyterLab server extension, the language server) -------------------
+
+
+class ConfigCache:
+    """``load_config`` per folder, kept for ``ttl`` seconds (editors lint on every edit).
+
+    A reload that finds the same configuration returns the *same* :class:`Config` object: the
+    editor path keys its rule set and its per-cell records on the object, so a fresh copy would
+    make the next relint a full one."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._items: dict[str, tuple[float, Config | None, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, folder: str) -> tuple[Config, str | None]:
+        """The config for files in ``folder``, and the error that made it the default (or None)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(folder)
+            if hit and now - hit[0] < self.ttl:
+                return (hit[1] or Config(root=folder)), hit[2]
+        try:
+            cfg, err = load_config(start=folder), None
+        except ConfigError as e:
+            cfg, err = None, str(e)
+        if cfg is not None and hit is not None and hit[1] is not None and _same_config(hit[1], cfg):
+            cfg = hit[1]
+        with self._lock:
+            if len(self._items) > 256:
+                self._items.clear()
+            self._items[folder] = (now, cfg, err)
+        return (cfg or Config(root=folder)), err
+
+    def clear(self) -> None:
+        """Forget every folder's config (a config file changed)."""
+        with self._lock:
+            self._items.clear()
+
+
+def _same_config(a: Config, b: Config) -> bool:
+    return (a.source, a.root, a.fingerprint(), a.exclude, a.max_file_size) == \
+        (b.source, b.root, b.fingerprint(), b.exclude, b.max_file_size)
+
+
+_OVERRIDDEN: dict[tuple, tuple[Config, Config]] = {}
+
+
+def with_overrides(config: Config, select: list[str] | None = None, ignore: list[str] | None = None,
+                   min_severity: str | None = None) -> Config:
+    """``config`` with an editor's settings on top, as the CLI's options go on top of the file:
+    ``select`` replaces the selection, ``ignore`` adds to it, ``min_severity`` replaces the
+    threshold. Raises :class:`ConfigError` naming a bad value. The same ``config`` object with the
+    same settings gives the same object back (the editor path keys its reuse on it)."""
+    from .rules.base import known_selector
+
+    if not select and not ignore and not min_severity:
+        return config
+    key = (id(config), tuple(select or ()), tuple(ignore or ()), min_severity)
+    hit = _OVERRIDDEN.get(key)
+    if hit is not None and hit[0] is config:
+        return hit[1]
+    for s in list(select or ()) + list(ignore or ()):
+        if not isinstance(s, str) or not known_selector(s):
+            raise ConfigError(f"unknown rule or category {s!r} (see 'nbguard rules')")
+    try:
+        threshold = Severity.parse(min_severity) if min_severity else config.min_severity
+    except ValueError as e:
+        raise ConfigError(f"min severity: {e}") from None
+    out = replace(config, select=list(select) if select else list(config.select),
+                  ignore=list(config.ignore) + list(ignore or ()), min_severity=threshold)
+    if len(_OVERRIDDEN) >= 32:
+        _OVERRIDDEN.clear()
+    _OVERRIDDEN[key] = (config, out)
+    return out
+
+
+_PERCENT = re.compile(r"^#\s*%%(?!%)(.*)$")
+
+
+def notebook_from_script(text: str) -> tuple[dict, list[int]]:
+    """A Python file as nbformat JSON, for linting on the editor path: one code cell per
+    ``# %%`` cell (py:percent, as VS Code, Spyder and jupytext write them) or one cell for a plain
+    script; ``# %% [markdown]`` cells become markdown cells, their text kept as written so that
+    columns stay the file's. Also returns the 0-based line of the file where each cell starts
+    (a finding's file line is that plus its line in the cell, minus one); marker lines belong
+    to no cell."""
+    lines = text.split("\n")
+    cells: list[dict] = []
+    starts: list[int] = []
+    kind, start = "code", 0
+
+    def close(end: int) -> None:
+        if end > start or not cells and end == len(lines):
+            source = "\n".join(lines[start:end])
+            if source.strip() or not cells and end == len(lines):
+                cell: dict[str, Any] = {"cell_type": kind, "metadata": {}, "source": source}
+                if kind == "code":
+                    cell.update(outputs=[], execution_count=None)
+                cells.append(cell)
+                starts.append(start)
+
+    for i, line in enumerate(lines):
+        m = _PERCENT.match(line)
+        if m is None:
+            continue
+        close(i)
+        tag = m.group(1).strip().lower()
+        kind = "markdown" if tag.startswith(("[markdown]", "[md]")) else "raw" if tag.startswith("[raw]") else "code"
+        start = i + 1
+    close(len(lines))
+    if not cells:  # only markers
+        cells.append({"cell_type": "code", "metadata": {}, "source": "", "outputs": [], "execution_count": None})
+        starts.append(len(lines))
+    nb = {"nbformat": 4, "nbformat_minor": 5, "cells": cells,
+          "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+                       "language_info": {"name": "python"}}}
+    return nb, starts
+
+
+@dataclass(frozen=True)
+class QuickFix:
+    """A safe fix for one finding, as edits of its cell's source: ``(line, column, end_line,
+    end_column, new_text)``, 1-based, end-exclusive, in characters (a finding's own units)."""
+
+    finding: Finding
+    title: str
+    edits: tuple[tuple[int, int, int, int, str], ...]
+
+
+def quick_fixes(nb: dict, findings: Iterable[Finding], *, path: str | None = None) -> list[QuickFix]:
+    """The fixes ``nbguard fix`` would make, one finding at a time, for an editor's code actions
+    (``nb`` is the nbformat JSON the findings came from). Findings without a safe fix are left out."""
+    from .fix import finding_fix, fixers
+
+    fixable = fixers()
+    wanted = [f for f in findings if f.rule in fixable and f.where == "source"]
+    if not wanted:
+        return []
+    try:
+        notebook = notebook_from_dict(nb, path or "<notebook>")
+    except NotebookError:
+        return []
+    out = []
+    for f in wanted:
+        if not 0 <= f.cell < len(notebook.cells):
+            continue
+        cell = notebook.cells[f.cell]
+        hit = finding_fix(notebook, cell, f)
+        if hit is None:
+            continue
+        title, edits = hit
+        out.append(QuickFix(f, f"Fix {f.rule}: {title}", tuple(
+            _line_col(cell.source, a) + _line_col(cell.source, b) + (text,) for a, b, text in edits)))
+    return out
+
+
+def _line_col(source: str, offset: int) -> tuple[int, int]:
+    line = source.count("\n", 0, offset) + 1
+    return line, offset - (source.rfind("\n", 0, offset) + 1) + 1
+
+
+def ignore_line_edit(source: str, finding: Finding) -> QuickFix | None:
+    """"Ignore this rule on this line" for a finding in a code cell's ``source``: the edit that
+    adds ``# nbguard: ignore[CODE]`` to the finding's last line (suppression looks at its first and
+    last), or None where no comment can go (the finding is not in code; the line ends inside a
+    string or continues with a backslash; it already ignores the rule)."""
+    from .suppress import line_suppression_edit
+
+    if finding.where != "source" or finding.cell_type != "code":
+        return None
+    lines = source.split("\n")
+    line = finding.end_line
+    if not 0 < line <= len(lines) or lines[line - 1].rstrip().endswith("\\") or _ends_in_string(source, line):
+        return None
+    edit = line_suppression_edit(lines[line - 1], finding.rule)
+    if edit is None:
+        return None
+    start, end, text = edit
+    return QuickFix(finding, f"Ignore {finding.rule} on this line", ((line, start + 1, line, end + 1, text),))
+
+
+def _ends_in_string(source: str, line: int) -> bool:
+    """Does ``line`` (1-based) end inside a multi-line string? (Unparsable code, e.g. IPython syntax: no.)"""
+    import io
+    import tokenize
+
+    strings = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}  # an f-string's text: 3.12+
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.start[0] > line:
+                break
+            if tok.type in strings and tok.start[0] <= line < tok.end[0]:
+                return True
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return False
+    return False

@@ -6,7 +6,7 @@
 An entry identifies a finding by what it is about, not where it is: the rule, the
 notebook (a path relative to the baseline's folder), the cell id, and a
 fingerprint of the offending text (``Finding.content_hash``: rule, kind of place and
-whitespace-normalised text, see :func:`nbguard.engine.content_hash`) salted with a
+whitespace-normalised text, see :func:`nbguard.finalize.content_hash`) salted with a
 random value kept in the file. So an entry still matches after cells are moved,
 cells are inserted above, other lines are edited or the notebook is re-run, while
 a changed secret is a new finding. Matching ignores line numbers and cell indexes;
@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from collections.abc import Iterable
 
-from . import __version__
+from ._version import __version__
 from .model import Finding
 
 SCHEMA_VERSION = 1
@@ -85,7 +85,7 @@ class Baseline:
     def fingerprint(self, f: Finding) -> str:
         base = f.content_hash
         if not base:  # a Finding built outside the engine: fall back to what it shows
-            from .engine import content_hash
+            from .finalize import content_hash
 
             base = content_hash(f.rule, f.where, f"{f.snippet}\0{f.message}")
         return hashlib.sha256(f"{self.salt}:{base}".encode()).hexdigest()
@@ -95,30 +95,10 @@ class Baseline:
 
     # -- matching ------------------------------------------------------------------
     def match(self, findings: Iterable[Finding]) -> Match:
-        findings = list(findings)
-        pool: dict[tuple[str, str, str], list[Entry]] = {}
-        for e in self.entries:
-            pool.setdefault(e.key, []).append(e)
-        mine = [self.entry(f) for f in findings]
-        matched = [False] * len(findings)
-        # first the entries in the same cell (by id), then any entry with the same text
-        for same_cell in (True, False):
-            for i, e in enumerate(mine):
-                if matched[i]:
-                    continue
-                candidates = pool.get(e.key)
-                if not candidates:
-                    continue
-                for j, c in enumerate(candidates):
-                    if not same_cell or c.cell_id == e.cell_id:
-                        del candidates[j]
-                        matched[i] = True
-                        break
-        return Match(
-            new=[f for f, m in zip(findings, matched) if not m],
-            known=[f for f, m in zip(findings, matched) if m],
-            unmatched=[e for entries in pool.values() for e in entries],
-        )
+        return self.matcher().match(findings)
+
+    def matcher(self) -> "Matcher":
+        return Matcher(self)
 
     # -- file --------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -143,6 +123,41 @@ class Baseline:
             atomic_write(path, self.to_json())
         except OSError as e:
             raise BaselineError(f"{path}: cannot write the baseline ({e.strerror or e})") from None
+
+
+class Matcher:
+    """Matches findings to a baseline batch by batch (a streamed run matches one notebook's findings
+    at a time); an entry matches at most one finding over all the batches, as in one ``match`` call."""
+
+    def __init__(self, baseline: Baseline) -> None:
+        self.baseline = baseline
+        self.pool: dict[tuple[str, str, str], list[Entry]] = {}
+        for e in baseline.entries:
+            self.pool.setdefault(e.key, []).append(e)
+
+    def match(self, findings: Iterable[Finding]) -> Match:
+        findings = list(findings)
+        pool = self.pool
+        mine = [self.baseline.entry(f) for f in findings]
+        matched = [False] * len(findings)
+        # first the entries in the same cell (by id), then any entry with the same text
+        for same_cell in (True, False):
+            for i, e in enumerate(mine):
+                if matched[i]:
+                    continue
+                candidates = pool.get(e.key)
+                if not candidates:
+                    continue
+                for j, c in enumerate(candidates):
+                    if not same_cell or c.cell_id == e.cell_id:
+                        del candidates[j]
+                        matched[i] = True
+                        break
+        return Match(
+            new=[f for f, m in zip(findings, matched) if not m],
+            known=[f for f, m in zip(findings, matched) if m],
+            unmatched=[e for entries in pool.values() for e in entries],
+        )
 
 
 def _entry_order(e: Entry) -> tuple:

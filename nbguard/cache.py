@@ -33,7 +33,7 @@ import os
 import shutil
 import sys
 
-from . import __version__
+from ._version import __version__
 from .model import SENSITIVE_CATEGORIES, FileError, Finding, Report, Severity
 
 CACHE_DIR_NAME = ".nbguard_cache"

@@ -10,13 +10,9 @@ import argparse
 import os
 import sys
 
-from . import __version__
+from ._version import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-class UsageError(Exception):
-    pass
+from .model import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError  # noqa: F401 (cli's names, used by front-ends)
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -40,12 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
                       help="worker processes (default: all cores)")
     lint.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    lint.add_argument("--quiet", "-q", action="store_true",
+                      help="no progress line on the terminal (it is shown on stderr for runs over a second)")
     lint.add_argument("--baseline", metavar="FILE",
                       help="report and fail only on findings not recorded in FILE (see 'nbguard baseline')")
     lint.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     lint.add_argument("--cache-dir", metavar="DIR",
                       help="result cache folder (default: .nbguard_cache next to the config file, else in the "
                            "current folder)")
+    lint.add_argument("--dask", metavar="ADDRESS",
+                      help="lint on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' (one worker "
+                           "per core); PATHS may then also be fsspec URLs (s3://, gs://, abfs://, file://)")
+    lint.add_argument("--storage-option", action="append", metavar="KEY=VALUE",
+                      help="with --dask: an fsspec storage option for URL paths (repeatable)")
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=["text", "json", "markdown"], default="text")
@@ -57,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     clean = sub.add_parser("clean", help="remove the result cache (.nbguard_cache)")
     clean.add_argument("--cache-dir", metavar="DIR", help="the cache folder to remove (default: as for lint)")
     clean.add_argument("--config", metavar="FILE", help="TOML file with a [tool.nbguard] table")
+
+    sub.add_parser("lsp", help="run the language server (LSP over stdio) for VS Code, Neovim, JupyterLab-LSP ...",
+                   description="Language server over stdin/stdout; settings come from the editor (see docs/lsp.md).")
     return p
 
 
@@ -127,6 +133,10 @@ def _run(argv: list[str] | None) -> int:
             return cmd_fix(args)
         if args.command == "clean":
             return cmd_clean(args)
+        if args.command == "lsp":
+            from .lsp import main as lsp_main
+
+            return lsp_main()
         parser.print_help()
         return EXIT_OK
     except UsageError as e:
@@ -138,9 +148,8 @@ def _run(argv: list[str] | None) -> int:
 
 
 def make_config(args):
-    from .config import ConfigError, load_config
+    from .api import ConfigError, known_selector, load_config
     from .model import Severity
-    from .rules.base import known_selector
 
     start = args.paths[0] if args.paths else "."
     try:
@@ -162,26 +171,31 @@ def make_config(args):
 
 
 def cmd_lint(args) -> int:
-    from .api import iter_reports
+    from .api import iter_reports, open_cache
     from .model import Report
     from .report import render
 
     config = make_config(args)
     baseline = _load_baseline(args.baseline) if args.baseline else None
-    jobs = args.jobs if args.jobs > 0 else _cpu_count()
-    cache = None
-    if not args.no_cache:
-        from .cache import Cache, default_cache_dir
-
-        cache = Cache(args.cache_dir or default_cache_dir(config), config)
-    report = Report()
-    for r in iter_reports(args.paths or ["."], config, jobs, cache):
-        report.extend(r)
-    if baseline is not None:
-        report = _filter_baseline(report, baseline, args.baseline)
     color = args.color == "always" or (
         args.color == "auto" and args.format == "text" and not args.output and sys.stdout.isatty()
         and not os.environ.get("NO_COLOR"))
+    if args.dask:  # the same report, linted on a cluster (nbguard.distributed)
+        from .distributed import cmd_lint as lint_on_dask
+
+        return lint_on_dask(args, config, baseline, color)
+    jobs = args.jobs if args.jobs > 0 else _cpu_count()
+    cache = None if args.no_cache else open_cache(config, args.cache_dir)
+    report = Report()
+    progress = None if args.quiet or not _isatty(sys.stderr) else Progress(sys.stderr)
+    try:
+        for r in iter_reports(args.paths or ["."], config, jobs, cache, progress):
+            report.extend(r)
+    finally:
+        if progress is not None:
+            progress.clear()
+    if baseline is not None:
+        report = _filter_baseline(report, baseline, args.baseline)
     text = render(report, args.format, color=color)
     if args.output:
         from .fsutil import atomic_write
@@ -206,6 +220,49 @@ def cmd_lint(args) -> int:
     return EXIT_OK
 
 
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
+
+
+class Progress:
+    """The progress line a terminal shows during a long ``nbguard lint`` (stderr: notebooks
+    done / total, findings so far, rate). Drawn only once the run has taken ``after`` seconds,
+    redrawn at most every ``every`` seconds, and erased before the report is printed."""
+
+    after = 1.0
+    every = 0.1
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.start: float | None = None
+        self.drawn_at: float | None = None
+
+    def __call__(self, done: int, total: int, findings: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if self.start is None:
+            self.start = now
+        elapsed = now - self.start
+        if elapsed < self.after or (self.drawn_at is not None and now - self.drawn_at < self.every
+                                    and done < total):
+            return
+        self.drawn_at = now
+        rate = done / elapsed if elapsed > 0 else 0.0
+        self.stream.write(f"\r\x1b[Knbguard: {done}/{total} notebooks, {findings} finding{'s' if findings != 1 else ''}"
+                          f", {rate:.0f} notebooks/s")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.drawn_at is not None:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.drawn_at = None
+
+
 def _cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0)) or 1  # the cores this process may use
@@ -214,8 +271,7 @@ def _cpu_count() -> int:
 
 
 def cmd_clean(args) -> int:
-    from .cache import clean, default_cache_dir
-    from .config import ConfigError, load_config
+    from .api import ConfigError, clean_cache, default_cache_dir, load_config
 
     folder = args.cache_dir
     if folder is None:
@@ -224,7 +280,7 @@ def cmd_clean(args) -> int:
         except ConfigError as e:
             raise UsageError(str(e)) from None
     try:
-        removed = clean(folder)
+        removed = clean_cache(folder)
     except OSError as e:
         raise UsageError(str(e)) from None
     print(f"nbguard: {'removed' if removed else 'no cache at'} {folder}", file=sys.stderr)
@@ -234,9 +290,9 @@ def cmd_clean(args) -> int:
 def cmd_rules(args) -> int:
     import json
 
-    from .rules.base import all_rules
+    from .api import list_rules
 
-    rules = all_rules().values()
+    rules = list_rules()
     if args.format == "json":
         print(json.dumps([r.to_dict() for r in rules], indent=2))
     elif args.format == "markdown":
@@ -250,8 +306,8 @@ def cmd_rules(args) -> int:
 
 
 def cmd_explain(args) -> int:
+    from .api import get_rule
     from .docs import render_rule
-    from .rules.base import get_rule
 
     rule = get_rule(args.rule)
     if rule is None:
@@ -303,25 +359,26 @@ def _add_ci_commands(sub) -> None:
 
 
 def _load_baseline(path: str):
-    from .baseline import BaselineError, load
+    from . import api
 
     try:
-        return load(path)
-    except BaselineError as e:
+        return api.load_baseline(path)
+    except api.BaselineError as e:
         raise UsageError(str(e)) from None
 
 
 def _filter_baseline(report, baseline, path: str):
-    m = baseline.match(report.findings)
-    if m.known:
-        n = len(m.known)
+    from .api import filter_baseline
+
+    report, n = filter_baseline(report, baseline)
+    if n:
         print(f"nbguard: {n} finding{'s' if n != 1 else ''} recorded in the baseline {path} not shown",
               file=sys.stderr)
-    return report.filtered(m.new)
+    return report
 
 
 def cmd_baseline(args) -> int:
-    from . import baseline as bl
+    from . import api
     from .api import discover, iter_reports
     from .model import FileError, Report
 
@@ -340,7 +397,7 @@ def cmd_baseline(args) -> int:
     path = args.baseline_file
     try:
         if existing is None:
-            b = bl.create(report.findings, path, config)
+            b = api.create_baseline(report.findings, path, config)
             b.save(path)
             n, nb = len(b.entries), len({e.path for e in b.entries})
             print(f"nbguard: wrote {path}: {n} finding{'s' if n != 1 else ''} in {nb} of {report.files} "
@@ -349,7 +406,7 @@ def cmd_baseline(args) -> int:
             unreadable = {e.path for e in report.errors}
             linted = [f for f in files if f not in unreadable]
             new = len(existing.match(report.findings).new)
-            dropped, added = bl.update(existing, report.findings, linted, config, add=args.add)
+            dropped, added = api.update_baseline(existing, report.findings, linted, config, add=args.add)
             existing.save(path)
             msg = f"nbguard: updated {path}: {dropped} entr{'ies' if dropped != 1 else 'y'} dropped"
             if args.add:
@@ -357,43 +414,33 @@ def cmd_baseline(args) -> int:
             elif new:
                 msg += f"; {new} new finding{'s' if new != 1 else ''} not added (use --add)"
             print(msg, file=sys.stderr)
-    except bl.BaselineError as e:
+    except api.BaselineError as e:
         raise UsageError(str(e)) from None
     return EXIT_ERROR if report.errors else EXIT_OK
 
 
 def cmd_fix(args) -> int:
-    from .api import discover
-    from .config import Config
-    from .engine import RuleSet
-    from .fix import FixError, fix_file, render_diff, summarize
+    from .api import FixError, fix_diff, fix_summary, iter_fixes
     from .fsutil import atomic_write
     from .model import FileError
     from .report.text import location, where_suffix
 
     config = make_config(args)
-    ruleset = RuleSet.for_config(config)
-    mask_config = None
-    if args.diff:  # every secret in a shown line is masked, whatever the selection
-        mask_config = Config(select=["secrets", "data-exposure"], outputs=False, max_file_size=config.max_file_size,
-                             extra_secret_patterns=config.extra_secret_patterns)
     errors = fixed = changed = 0
     remaining = []
-    for item in discover(args.paths or ["."], config):
-        if isinstance(item, FileError):
-            print(str(item), file=sys.stderr)
+    for item, res in iter_fixes(args.paths or ["."], config, clear_outputs=args.clear_leaking_outputs,
+                                for_diff=args.diff):
+        if isinstance(res, FileError):
+            print(str(res), file=sys.stderr)
             errors += 1
             continue
-        try:
-            res = fix_file(item, config, clear_outputs=args.clear_leaking_outputs, ruleset=ruleset,
-                           mask_config=mask_config)
-        except FixError as e:
-            print(f"{item}: error: {e}", file=sys.stderr)
+        if isinstance(res, FixError):
+            print(f"{item}: error: {res}", file=sys.stderr)
             errors += 1
             continue
         if res.changed:
             if args.diff:
-                sys.stdout.write(render_diff(res, config.extra_secret_patterns))
+                sys.stdout.write(fix_diff(res, config))
             else:
                 try:
                     atomic_write(item, res.data)
@@ -402,7 +449,7 @@ def cmd_fix(args) -> int:
                           "the file is unchanged", file=sys.stderr)
                     errors += 1
                     continue
-                print(summarize(res))
+                print(fix_summary(res))
             fixed += len(res.changes) + len(res.cleared)
             changed += 1
         remaining.extend(res.remaining)

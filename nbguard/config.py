@@ -26,8 +26,10 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .model import Severity
+from .selectors import matches
 
 KNOWN_KEYS = {"select", "ignore", "min-severity", "exclude", "outputs", "max-file-size",
               "per-path-ignores", "extra-secret-patterns", "extend-select", "extend-ignore"}
@@ -57,8 +59,6 @@ class Config:
     source: str | None = None  # file the config came from
 
     def rule_enabled(self, rule) -> bool:
-        from .rules.base import matches
-
         if not any(matches(rule, s) for s in self.select):
             return False
         return not any(matches(rule, s) for s in self.ignore)
@@ -115,7 +115,8 @@ def find_pyproject(start: str) -> str | None:
         d = parent
 
 
-def load_config(config_file: str | None = None, start: str = ".") -> Config:
+def load_config(config_file: str | None = None, start: str = ".", known: Callable[[str], bool] | None = None
+                ) -> Config:
     """The config from ``config_file``, else the nearest pyproject.toml with [tool.nbguard]."""
     path = config_file or find_pyproject(start)
     if path is None:
@@ -130,12 +131,12 @@ def load_config(config_file: str | None = None, start: str = ".") -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
     table = data.get("tool", {}).get("nbguard", data if config_file and "tool" not in data else {})
-    return config_from_table(table, path)
+    return config_from_table(table, path, known)
 
 
-def config_from_table(table: dict, path: str = "<config>") -> Config:
-    from .rules.base import known_selector
-
+def config_from_table(table: dict, path: str = "<config>", known: Callable[[str], bool] | None = None) -> Config:
+    """``known`` says whether a selector names a rule or category; this module knows no rule, so
+    :func:`nbguard.api.load_config` passes the registry's (without it, selectors are not checked)."""
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.nbguard] must be a table")
     unknown = set(table) - KNOWN_KEYS
@@ -153,7 +154,7 @@ def config_from_table(table: dict, path: str = "<config>") -> Config:
 
     for key in ("select", "ignore", "extend-select", "extend-ignore"):
         for s in str_list(key):
-            if not known_selector(s):
+            if known is not None and not known(s):
                 raise ConfigError(f"{path}: '{key}' names unknown rule or category {s!r}")
     if "select" in table:
         cfg.select = str_list("select")

@@ -13,6 +13,10 @@ minus the risk:
 * ``--clear-leaking-outputs``: outputs that hold a secret or personal data are
   removed (the cell keeps its ``execution_count``).
 
+Each fix lives beside its rule (``Rule.autofix(finding, site)``, given a
+:class:`nbguard.fixsite.FixSite`); this module lints, asks each finding's rule, applies the
+edits (adding ``import os`` where a secret became ``os.environ[...]``) and rewrites the JSON.
+
 Nothing else in the file changes. Notebooks are not re-serialised: only the JSON
 values that change (a cell's ``source``, a cell's ``outputs``) are rewritten in the
 raw text, in the layout the file already uses, so every other byte stays as it
@@ -26,26 +30,26 @@ from __future__ import annotations
 import ast
 import copy
 import difflib
-import io
 import json
-import keyword
 import re
-import tokenize
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config
 from .engine import RuleSet, lint
+from .fixsite import CellText, Edit, FixSite
 from .ipysyntax import analyse_cell
 from .mask import mask_line
 from .model import SENSITIVE_CATEGORIES, Finding
 from .notebook import Cell, Notebook, NotebookError, parse_notebook
+from .rules.base import all_rules
 
-SECRET_RULES = ("NBG101", "NBG102")
-TORCH_LOAD_RULE = "NBG502"
-YAML_LOAD_RULE = "NBG504"
-FIXABLE = SECRET_RULES + (TORCH_LOAD_RULE, YAML_LOAD_RULE)
+
+def fixers() -> dict[str, type]:
+    """The rules that have an autofix (``Rule.autofix``), by code: the fixes live beside their
+    rules, and this module applies them (and rewrites the notebook's JSON)."""
+    return {code: r for code, r in all_rules().items() if r.fixable()}
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -106,12 +110,13 @@ def fix_file(path: str, config: Config, *, clear_outputs: bool = False, ruleset:
     findings = lint(nb, config, ruleset)
     result = FixResult(path)
     plan = _Plan(nb)
+    fixable = fixers()
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        mine = [f for f in findings if f.cell == cell.index and f.where == "source" and f.rule in FIXABLE]
+        mine = [f for f in findings if f.cell == cell.index and f.where == "source" and f.rule in fixable]
         if mine:
-            _fix_cell(nb, cell, mine, plan, result)
+            _fix_cell(nb, cell, mine, plan, result, fixable)
     if clear_outputs:
         leaks: dict[tuple[int, int], list[Finding]] = {}
         for f in findings:
@@ -148,87 +153,15 @@ def _sensitive_spans(findings: list[Finding]) -> dict[int, list[tuple[int, int, 
 # Fixing one cell
 
 
-@dataclass
-class _Edit:
-    start: int
-    end: int
-    text: str
-    finding: Finding
-    description: str
-
-
-class _CellText:
-    """Maps between AST positions (in the parsed, line-aligned Python text) and offsets in the
-    cell source, refusing any node whose text differs between the two."""
-
-    def __init__(self, source: str, python_source: str) -> None:
-        self.source = source
-        self.python_source = python_source
-        self.src_lines = source.split("\n")
-        self.py_lines = python_source.split("\n")
-        self.starts = [0]
-        for line in self.src_lines[:-1]:
-            self.starts.append(self.starts[-1] + len(line) + 1)
-
-    def offset(self, line: int, col: int) -> int | None:
-        """Offset of a 1-based line, 1-based character column."""
-        if not 0 < line <= len(self.src_lines):
-            return None
-        return self.starts[line - 1] + col - 1
-
-    def _char_col(self, line: int, byte_col: int) -> int | None:
-        if not 0 < line <= len(self.py_lines):
-            return None
-        text = self.py_lines[line - 1]
-        return byte_col if text.isascii() else len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
-
-    def range(self, node: ast.AST) -> tuple[int, int] | None:
-        line, end_line = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
-        if line is None or end_line is None:
-            return None
-        c1 = self._char_col(line, node.col_offset)
-        c2 = self._char_col(end_line, node.end_col_offset)
-        if c1 is None or c2 is None or end_line > len(self.src_lines):
-            return None
-        start, end = self.starts[line - 1] + c1, self.starts[end_line - 1] + c2
-        segment = ast.get_source_segment(self.python_source, node)
-        if segment is None or self.source[start:end] != segment:
-            return None  # masked IPython syntax on this line: leave it alone
-        return start, end
-
-
-def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", result: FixResult) -> None:
+def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", result: FixResult,
+              fixable: dict[str, type]) -> None:
     code = analyse_cell(cell.source, nb.language)
     if code.kind != "python" or code.tree is None:
         return
-    text = _CellText(cell.source, code.python_source)
-    parents: dict[ast.AST, ast.AST] = {}
-    calls: list[ast.Call] = []
-    constants: list[ast.Constant] = []
-    for node in ast.walk(code.tree):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-        if isinstance(node, ast.Call):
-            calls.append(node)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            constants.append(node)
-    edits: list[_Edit] = []
-    for f in findings:
-        start = text.offset(f.line, f.column)
-        end = text.offset(f.end_line, f.end_column)
-        if start is None or end is None:
-            continue
-        if f.rule in SECRET_RULES:
-            e = _fix_secret(f, start, end, text, constants, parents)
-        elif f.rule == TORCH_LOAD_RULE:
-            e = _fix_torch_load(f, start, text, calls)
-        else:
-            e = _fix_yaml_load(f, start, text, calls)
-        if e is not None:
-            edits.append(e)
+    edits = _cell_edits(cell, code, findings, fixable)
     # one edit per place; overlapping edits (two findings on one literal) keep the first
     edits.sort(key=lambda e: (e.start, e.end))
-    kept: list[_Edit] = []
+    kept: list[Edit] = []
     for e in edits:
         if kept and e.start < kept[-1].end:
             continue
@@ -248,158 +181,53 @@ def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", 
     result.changes.extend(Change(e.finding, e.description) for e in kept)
 
 
-# -- secrets -------------------------------------------------------------------
-
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
-
-# Token formats whose owner is certain: value prefix -> the variable its SDK reads.
-_PREFIX_ENV = (
-    ("hf_", "HF_TOKEN"), ("api_org_", "HF_TOKEN"), ("sk-ant-", "ANTHROPIC_API_KEY"),
-    ("sk-or-", "OPENROUTER_API_KEY"), ("sk-proj-", "OPENAI_API_KEY"), ("sk-", "OPENAI_API_KEY"),
-    ("ghp_", "GITHUB_TOKEN"), ("gho_", "GITHUB_TOKEN"), ("ghs_", "GITHUB_TOKEN"), ("github_pat_", "GITHUB_TOKEN"),
-    ("glpat-", "GITLAB_TOKEN"), ("xoxb-", "SLACK_BOT_TOKEN"), ("xoxp-", "SLACK_USER_TOKEN"),
-    ("sk_live_", "STRIPE_API_KEY"), ("rk_live_", "STRIPE_API_KEY"), ("AKIA", "AWS_ACCESS_KEY_ID"),
-    ("ASIA", "AWS_ACCESS_KEY_ID"), ("AIza", "GOOGLE_API_KEY"), ("r8_", "REPLICATE_API_TOKEN"),
-    ("gsk_", "GROQ_API_KEY"), ("pypi-", "PYPI_TOKEN"), ("npm_", "NPM_TOKEN"), ("dop_v1_", "DIGITALOCEAN_TOKEN"),
-)
-
-# (callee's last name, argument) -> variable. A None argument matches any credential argument.
-_CALL_ENV = {
-    ("OpenAI", "api_key"): "OPENAI_API_KEY", ("AsyncOpenAI", "api_key"): "OPENAI_API_KEY",
-    ("ChatOpenAI", "api_key"): "OPENAI_API_KEY", ("ChatOpenAI", "openai_api_key"): "OPENAI_API_KEY",
-    ("OpenAIEmbeddings", "api_key"): "OPENAI_API_KEY", ("OpenAIEmbeddings", "openai_api_key"): "OPENAI_API_KEY",
-    ("AzureOpenAI", "api_key"): "AZURE_OPENAI_API_KEY", ("AzureChatOpenAI", "api_key"): "AZURE_OPENAI_API_KEY",
-    ("Anthropic", "api_key"): "ANTHROPIC_API_KEY", ("AsyncAnthropic", "api_key"): "ANTHROPIC_API_KEY",
-    ("ChatAnthropic", "api_key"): "ANTHROPIC_API_KEY", ("ChatAnthropic", "anthropic_api_key"): "ANTHROPIC_API_KEY",
-    ("Groq", "api_key"): "GROQ_API_KEY", ("Mistral", "api_key"): "MISTRAL_API_KEY",
-    ("MistralClient", "api_key"): "MISTRAL_API_KEY", ("Together", "api_key"): "TOGETHER_API_KEY",
-    ("Pinecone", "api_key"): "PINECONE_API_KEY", ("configure", "api_key"): "GOOGLE_API_KEY",
-    ("ChatGoogleGenerativeAI", "google_api_key"): "GOOGLE_API_KEY", ("Client", "api_token"): "REPLICATE_API_TOKEN",
-    ("login", "token"): "HF_TOKEN", ("login", "key"): "WANDB_API_KEY", ("notebook_login", "token"): "HF_TOKEN",
-    ("HfApi", "token"): "HF_TOKEN", ("InferenceClient", "token"): "HF_TOKEN", ("HfFolder.save_token", None): "HF_TOKEN",
-    ("connect", "password"): "DB_PASSWORD", ("create_engine", "password"): "DB_PASSWORD",
-}
-# Hugging Face loaders: a token argument is a Hub token.
-_HF_CALLS = frozenset({"from_pretrained", "pipeline", "snapshot_download", "hf_hub_download", "load_dataset",
-                       "push_to_hub", "SentenceTransformer", "upload_file", "upload_folder", "create_repo"})
-_HF_ARGS = frozenset({"token", "use_auth_token", "hf_token"})
-# Credential positions: callee's last name -> (position, variable).
-_POSITIONAL_ENV = {"login": (0, "HF_TOKEN"), "interpreter_login": (0, "HF_TOKEN")}
-
-
-def _callee(call: ast.Call) -> str:
-    f = call.func
-    if isinstance(f, ast.Name):
-        return f.id
-    if isinstance(f, ast.Attribute):
-        if isinstance(f.value, ast.Name) and f.value.id == "wandb" and f.attr == "login":
-            return "wandb.login"
-        if isinstance(f.value, ast.Name) and f.value.id == "HfFolder":
-            return f"HfFolder.{f.attr}"
-        return f.attr
-    return ""
-
-
-def _upper_name(name: str) -> str | None:
-    n = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper().strip("_")
-    return n if re.fullmatch(r"[A-Z][A-Z0-9_]*", n) and len(n) >= 2 else None
-
-
-def _env_name(node: ast.Constant, parents: dict[ast.AST, ast.AST]) -> str | None:
-    """The environment variable a literal credential should be read from, or None (no safe fix)."""
-    value: str = node.value
-    parent = parents.get(node)
-    by_prefix = next((env for prefix, env in _PREFIX_ENV if value.startswith(prefix)), None)
-    if isinstance(parent, (ast.Assign, ast.AnnAssign)):
-        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        if len(targets) != 1 or parent.value is not node:
-            return None
-        t = targets[0]
-        if isinstance(t, ast.Name):
-            if _ENV_NAME.match(t.id):
-                return t.id
-            return by_prefix or _upper_name(t.id)
-        if isinstance(t, ast.Attribute):  # openai.api_key = "..."
-            base = t.value.id if isinstance(t.value, ast.Name) else ""
-            if base == "openai" and t.attr == "api_key":
-                return "OPENAI_API_KEY"
-            return by_prefix or _upper_name(f"{base}_{t.attr}" if base else t.attr)
-        return None  # os.environ["K"] = "..." and other subscripts: not a read, no safe rewrite
-    if isinstance(parent, ast.keyword) and parent.arg:
-        call = parents.get(parent)
-        if not isinstance(call, ast.Call):
-            return None
-        callee, arg = _callee(call), parent.arg
-        if callee == "wandb.login":
-            return "WANDB_API_KEY"
-        env = _CALL_ENV.get((callee, arg)) or _CALL_ENV.get((callee, None))
-        if env:
-            return by_prefix if env == "DB_PASSWORD" and by_prefix else env
-        if callee in _HF_CALLS and arg in _HF_ARGS:
-            return "HF_TOKEN"
-        if _ENV_NAME.match(arg.upper()) and arg.lower().startswith(("aws_", "azure_", "openai_", "anthropic_")):
-            return arg.upper()
-        return by_prefix or _upper_name(arg)
-    if isinstance(parent, ast.Call) and node in parent.args:
-        callee = _callee(parent)
-        if callee in ("getenv", "get", "setdefault", "putenv", "pop"):
-            return None  # a default value or an environment write: no safe rewrite
-        pos = parent.args.index(node)
-        if callee == "wandb.login" and pos == 1:
-            return "WANDB_API_KEY"
-        hit = _POSITIONAL_ENV.get(callee)
-        if hit and hit[0] == pos:
-            return hit[1]
-        return by_prefix
-    if isinstance(parent, ast.Dict) and node in parent.values:
-        key = parent.keys[parent.values.index(node)]
-        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            if _ENV_NAME.match(key.value):
-                return key.value
-            return by_prefix or _upper_name(re.sub(r"[^A-Za-z0-9]+", "_", key.value))
-        return None
-    return None
-
-
-def _single_string_token(segment: str) -> bool:
-    """Is the source text one plain string literal (not implicit concatenation, not an f-string)?"""
-    try:
-        toks = [t for t in tokenize.generate_tokens(io.StringIO(segment).readline)
-                if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT,
-                                  tokenize.DEDENT)]
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return False
-    if len(toks) != 1 or toks[0].type != tokenize.STRING:
-        return False
-    prefix = re.match(r"[A-Za-z]*", toks[0].string).group().lower()
-    return "f" not in prefix and "b" not in prefix
-
-
-def _fix_secret(f: Finding, start: int, end: int, text: _CellText, constants: list[ast.Constant],
-                parents: dict[ast.AST, ast.AST]) -> _Edit | None:
-    for node in constants:
-        rng = text.range(node)
-        if rng is None or not (rng[0] <= start and end <= rng[1]):
+def _cell_edits(cell: Cell, code, findings: list[Finding], fixable: dict[str, type]) -> list[Edit]:
+    """Each fixable finding's rewrite in one parsed code cell, asked of its rule (unordered; may overlap)."""
+    text = CellText(cell.source, code.python_source)
+    parents: dict[ast.AST, ast.AST] = {}
+    calls: list[ast.Call] = []
+    constants: list[ast.Constant] = []
+    for node in ast.walk(code.tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            constants.append(node)
+    edits: list[Edit] = []
+    for f in findings:
+        start = text.offset(f.line, f.column)
+        end = text.offset(f.end_line, f.end_column)
+        if start is None or end is None:
             continue
-        if isinstance(parents.get(node), ast.JoinedStr):
-            return None  # part of an f-string
-        span = text.source[start:end]
-        if (start, end) != rng and span != node.value:
-            return None  # the secret is part of a longer string (a URL, a header): not a safe rewrite
-        value = node.value
-        if not value or any(c.isspace() for c in value):
-            return None  # "Bearer ..." and the like carry more than the credential
-        if not _single_string_token(text.source[rng[0]:rng[1]]):
-            return None
-        env = _env_name(node, parents)
-        if env is None or not _ENV_NAME_OK.match(env) or keyword.iskeyword(env):
-            return None
-        replacement = f'os.environ["{env}"]'
-        return _Edit(rng[0], rng[1], replacement, f, replacement)
-    return None
+        e = fixable[f.rule].autofix(f, FixSite(text, start, end, calls, constants, parents))
+        if e is not None:
+            edits.append(e)
+    return edits
 
 
-_ENV_NAME_OK = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+def finding_fix(nb: Notebook, cell: Cell, finding: Finding) -> tuple[str, list[tuple[int, int, str]]] | None:
+    """The safe fix of one finding in a code cell, on its own (an editor's quick fix): its
+    description and the ``(start, end, new text)`` edits of the cell source (character offsets,
+    in order, not overlapping), or None when ``nbguard fix`` would leave it alone. The rewrite
+    is the one ``nbguard fix`` makes, with ``import os`` added when no earlier code imports it."""
+    fixable = fixers()
+    if finding.rule not in fixable or finding.where != "source" or cell.cell_type != "code":
+        return None
+    code = analyse_cell(cell.source, nb.language)
+    if code.kind != "python" or code.tree is None:
+        return None
+    edits = _cell_edits(cell, code, [finding], fixable)
+    if not edits:
+        return None
+    e = edits[0]
+    out = [(e.start, e.end, e.text)]
+    if e.text.startswith("os.environ["):
+        line = cell.source.count("\n", 0, e.start) + 1
+        if not _os_imported_before(nb, cell, code.tree, line):
+            at = _import_position(cell.source, code.tree)
+            out.append((at, at, "import os\n"))
+    return e.description, sorted(out)
 
 
 def _os_imported_before(nb: Notebook, cell: Cell, tree: ast.Module, line: int) -> bool:
@@ -450,78 +278,6 @@ def _import_position(source: str, tree: ast.Module) -> int:
     if offset > len(source):  # the cell ends on that line without a newline
         return len(source)
     return offset
-
-
-# -- torch.load / yaml.load ---------------------------------------------------------
-
-
-def _enclosing_call(start: int, text: _CellText, calls: list[ast.Call], attrs: tuple[str, ...],
-                    allow_name: bool) -> tuple[ast.Call, tuple[int, int]] | None:
-    best = None
-    for call in calls:
-        f = call.func
-        name = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) and allow_name else None)
-        if name not in attrs:
-            continue
-        rng = text.range(call)
-        if rng is None or not rng[0] <= start < rng[1]:
-            continue
-        if best is None or rng[1] - rng[0] < best[1][1] - best[1][0]:
-            best = (call, rng)
-    return best
-
-
-def _fix_torch_load(f: Finding, start: int, text: _CellText, calls: list[ast.Call]) -> _Edit | None:
-    hit = _enclosing_call(start, text, calls, ("load",), allow_name=True)
-    if hit is None:
-        return None
-    call, _ = hit
-    if any(k.arg is None or k.arg == "weights_only" for k in call.keywords):
-        return None  # set explicitly, or possibly inside **kwargs
-    args = list(call.args) + list(call.keywords)
-    if not args:
-        return None
-    last = max(args, key=lambda a: (a.end_lineno, a.end_col_offset))
-    rng = text.range(last)
-    if rng is None:
-        return None
-    return _Edit(rng[1], rng[1], ", weights_only=True", f, "weights_only=True")
-
-
-_YAML_SAFE = {"load": "safe_load", "load_all": "safe_load_all", "unsafe_load": "safe_load",
-              "unsafe_load_all": "safe_load_all"}
-
-
-def _fix_yaml_load(f: Finding, start: int, text: _CellText, calls: list[ast.Call]) -> _Edit | None:
-    hit = _enclosing_call(start, text, calls, tuple(_YAML_SAFE), allow_name=False)
-    if hit is None:
-        return None
-    call, rng = hit
-    func = call.func
-    if not isinstance(func, ast.Attribute) or any(isinstance(a, ast.Starred) for a in call.args):
-        return None
-    loader: ast.AST | None = None
-    if len(call.args) == 2 and not call.keywords:
-        loader = call.args[1]
-    elif len(call.args) == 1 and len(call.keywords) == 1 and call.keywords[0].arg == "Loader":
-        loader = call.keywords[0]
-    elif not (len(call.args) == 1 and not call.keywords):
-        return None  # stream= keyword or extra arguments: leave it to a person
-    func_rng = text.range(func)
-    if func_rng is None or not text.source[:func_rng[1]].endswith(func.attr):
-        return None
-    head = text.source[rng[0]:func_rng[1] - len(func.attr)] + _YAML_SAFE[func.attr]
-    first_rng = text.range(call.args[0])
-    if first_rng is None:
-        return None
-    if loader is None:
-        new = head + text.source[func_rng[1]:rng[1]]
-    else:
-        loader_rng = text.range(loader)
-        if loader_rng is None:
-            return None
-        new = head + text.source[func_rng[1]:first_rng[1]] + text.source[loader_rng[1]:rng[1]]
-    return _Edit(rng[0], rng[1], new, f, f"yaml.{_YAML_SAFE[func.attr]}")
 
 
 # ---------------------------------------------------------------------------
@@ -770,4 +526,4 @@ def summarize(result: FixResult) -> str:
     return f"{result.path}: fixed " + ", ".join(parts)
 
 
-__all__ = ["FIXABLE", "FixError", "FixResult", "fix_file", "json_spans", "render_diff", "summarize"]
+__all__ = ["FixError", "FixResult", "finding_fix", "fix_file", "fixers", "json_spans", "render_diff", "summarize"]

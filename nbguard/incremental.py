@@ -47,7 +47,11 @@ from typing import Any
 
 from .analysis import UNKNOWN
 from .config import Config
-from .engine import CellContext, NotebookRun, RawFinding, RuleSet, TextView
+from .context import CellContext, RawFinding, TextView
+from .dispatch import RuleSet
+from .engine import NotebookRun
+from .finalize import finalize
+from .model import Finding
 from .notebook import Cell, Notebook, Text
 
 MAX_NOTEBOOKS = 16  # notebooks whose records are kept (LRU)
@@ -411,6 +415,13 @@ def run_incremental(nb: Notebook, config: Config, ruleset: RuleSet) -> list[RawF
         while len(_records) > MAX_NOTEBOOKS:
             _records.popitem(last=False)
     return raw
+
+
+def lint(nb: Notebook, config: Config, ruleset: RuleSet) -> list[Finding]:
+    """The findings of :func:`nbguard.engine.lint` (exactly), computed with the editor's reuse:
+    parses from a process-wide LRU keyed by cell source, and the previous run over the same
+    ``nb.path`` reused for every cell an edit cannot affect."""
+    return finalize(nb, run_incremental(nb, config, ruleset), config)
 
 
 def forget() -> None:

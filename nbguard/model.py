@@ -47,6 +47,14 @@ SENSITIVE_CATEGORIES = frozenset({"secrets", "data-exposure"})
 BASELINE_FILE = ".nbguard-baseline.json"
 
 
+# Exit codes of the command-line front-ends (cli, the Dask runner).
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out (bad option, unreachable scheduler): one line, exit 2."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem at one place. Built once by the engine, never mutated."""
@@ -120,7 +128,6 @@ class Report:
     def filtered(self, keep: Iterable[Finding]) -> "Report":
         return Report(findings=list(keep), errors=list(self.errors), files=self.files)
 
-    # -- renderers (thin wrappers so API users need one import) -------------
     def summary(self) -> dict[str, Any]:
         by_sev = {s.label: 0 for s in Severity}
         by_cat: dict[str, int] = {}
@@ -136,31 +143,31 @@ class Report:
             "by_category": dict(sorted(by_cat.items())),
         }
 
+    # One-line conveniences, so API users need one import. Each imports its renderer when
+    # called, never at module level: the data layer depends on no renderer (tests/test_layers.py
+    # allows exactly these late imports).
     def to_json(self, indent: int | None = 2) -> str:
-        from .report import json_format
+        from .report import render
 
-        return json_format.render(self, indent=indent)
+        return render(self, "json", indent=indent)
 
     def to_sarif(self) -> str:
-        from .report import sarif
+        from .report import render
 
-        return sarif.render(self)
+        return render(self, "sarif")
 
     def to_text(self, color: bool = False) -> str:
-        from .report import text
+        from .report import render
 
-        return text.render(self, color=color)
+        return render(self, "text", color=color)
 
-    def to_dataframe(self):  # pandas is imported only here
-        import pandas as pd
+    def to_dataframe(self):  # pandas is imported only then
+        from .report import to_dataframe
 
-        from .report.json_format import FINDING_FIELDS
-
-        rows = [f.to_dict() for f in self.findings]
-        return pd.DataFrame(rows, columns=list(FINDING_FIELDS))
+        return to_dataframe(self)
 
     def _repr_mimebundle_(self, include=None, exclude=None):  # IPython display: the panel, or text
-        from .widget import mimebundle
+        from .magic.widget import mimebundle
 
         return mimebundle(self, include, exclude)
 

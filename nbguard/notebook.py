@@ -116,6 +116,11 @@ class Notebook:
 
 
 def read_notebook(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Notebook:
+    return parse_notebook(read_bytes(path, max_bytes), path)
+
+
+def read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A notebook file's bytes, or NotebookError worded for the report (missing, too large, unreadable)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -136,7 +141,7 @@ def read_notebook(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Notebook:
         raise NotebookError("permission denied") from None
     except OSError as e:
         raise NotebookError(f"cannot read file ({e.strerror or e})") from None
-    return parse_notebook(data, path)
+    return data
 
 
 def parse_notebook(data: bytes | str, path: str = "<notebook>") -> Notebook:

@@ -22,7 +22,7 @@ bash scripts/build_labextension.sh
 
 step "nbguard with test extras"
 python -m pip install -q --no-build-isolation -e '.[test]' 2>&1 | grep -v "is ignored" || true
-python -c "import nbguard, pandas, ipywidgets, jupyter_server, playwright, nbclient"  # fail early if a step failed
+python -c "import nbguard, pandas, ipywidgets, jupyter_server, playwright, nbclient, distributed, pygls"  # fail early if a step failed
 python -m ipykernel install --sys-prefix --name python3 >/dev/null
 
 step "generated docs are fresh"

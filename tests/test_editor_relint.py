@@ -158,7 +158,7 @@ def test_state_it_cannot_compare_means_full_runs_not_wrong_ones():
     before = inc.stats["unsupported"]
     for k in range(3):
         d["cells"].append(code(f"z{k} = pickle.loads(b)"))
-        got = lint(notebook_from_dict(copy.deepcopy(d), "o.ipynb"), CONFIG, rules, reuse_cells=True)
+        got = inc.lint(notebook_from_dict(copy.deepcopy(d), "o.ipynb"), CONFIG, rules)
         want = lint(notebook_from_dict(copy.deepcopy(d), "o.ipynb"), CONFIG, rules)
         assert [f.to_dict() for f in got] == [f.to_dict() for f in want]
     assert inc.stats["unsupported"] == before + 1  # tried once, then plain runs for this notebook

@@ -301,3 +301,14 @@ def test_fix_on_real_notebooks_changes_only_the_fixed_cells(tmp_path):
         assert not [f for f in res.remaining if f.rule in ("NBG502", "NBG504") and f.cell in touched
                     and any(c.finding.content_hash == f.content_hash for c in res.changes)]
     assert changed
+
+
+def test_each_fix_is_asked_of_its_rule(tmp_path, monkeypatch):
+    """The fixes live beside their rules (Rule.autofix); nbguard fix applies whatever the rule answers."""
+    from nbguard.fix import fixers
+    from nbguard.rules.unsafe_deserialization.nbg504_unsafe_yaml_load import UnsafeYamlLoad
+
+    assert sorted(fixers()) == ["NBG101", "NBG102", "NBG502", "NBG504"]
+    assert fixed_source(tmp_path, "import yaml\nc = yaml.load(f)") == ["import yaml\nc = yaml.safe_load(f)"]
+    monkeypatch.setattr(UnsafeYamlLoad, "autofix", classmethod(lambda cls, finding, site: None))
+    assert fixed_source(tmp_path, "import yaml\nc = yaml.load(f)") == ["import yaml\nc = yaml.load(f)"]

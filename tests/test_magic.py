@@ -220,7 +220,7 @@ def test_to_dataframe_one_row_per_finding_with_json_fields():
 
 def test_panel_filters_and_explains():
     pytest.importorskip("ipywidgets")
-    from nbguard.widget import Panel
+    from nbguard.magic.widget import Panel
 
     report = report_with(f'TOKEN = "{HF}"', "x = 1", f'KEY = "{OPENAI}"')
     panel = Panel(report)
@@ -244,7 +244,7 @@ def test_report_displays_as_text_outside_a_kernel():
 
 
 def test_markdown_to_html_escapes_and_formats():
-    from nbguard.widget import markdown_html
+    from nbguard.magic.widget import markdown_html
 
     out = markdown_html("## Why\nUse `x<y` and [CWE-798](https://cwe.mitre.org/x).\n\n- a\n- b\n```python\n<b>\n```")
     assert "<h4>Why</h4>" in out and "<code>x&lt;y</code>" in out

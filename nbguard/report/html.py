@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from .. import __version__
+from .._version import __version__
 from ..model import Severity
 from .text import summary_line
 

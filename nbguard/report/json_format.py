@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .. import __version__
+from .._version import __version__
 
 FINDING_FIELDS = ("path", "rule", "name", "category", "severity", "cell", "cell_id", "cell_type", "where",
                   "output", "line", "column", "end_line", "end_column", "message", "snippet", "fix", "cwe",

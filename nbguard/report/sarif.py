@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 
-from .. import __version__
+from .._version import __version__
 from ..model import Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -53,35 +53,38 @@ def _rule_descriptor(rule) -> dict:
     return d
 
 
+def result(f, index: dict[str, int]) -> dict:
+    """One finding as a SARIF result (``index``: rule code -> position in the driver's rules)."""
+    region = {"startLine": f.raw_line or 1}
+    if f.snippet:
+        region["snippet"] = {"text": f.snippet}
+    fp = hashlib.sha256(f"{f.rule}|{f.cell_id or f.cell}|{f.where}|{f.snippet.strip()}".encode()).hexdigest()
+    return {
+        "ruleId": f.rule,
+        "ruleIndex": index[f.rule],
+        "level": _LEVEL[f.severity],
+        "message": {"text": f"{f.message} (cell {f.cell + 1}, line {f.line})" if f.cell >= 0 else f.message},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region},
+            "logicalLocations": [{"name": f"cell {f.cell + 1}" if f.cell >= 0 else "notebook metadata",
+                                  "kind": "module"}],
+        }],
+        "partialFingerprints": {"nbguard/v1": fp[:32]},
+        "properties": {
+            "severity": f.severity.label, "category": f.category, "cell": f.cell, "cell_id": f.cell_id,
+            "cell_type": f.cell_type, "where": f.where, "output": f.output, "line": f.line,
+            "column": f.column, "end_line": f.end_line, "end_column": f.end_column,
+        },
+    }
+
+
 def sarif_dict(report) -> dict:
     from ..rules.base import all_rules
 
     rules = all_rules()
     used = sorted({f.rule for f in report.findings} | set(rules))
     index = {code: i for i, code in enumerate(used)}
-    results = []
-    for f in report.findings:
-        region = {"startLine": f.raw_line or 1}
-        if f.snippet:
-            region["snippet"] = {"text": f.snippet}
-        fp = hashlib.sha256(f"{f.rule}|{f.cell_id or f.cell}|{f.where}|{f.snippet.strip()}".encode()).hexdigest()
-        results.append({
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": _LEVEL[f.severity],
-            "message": {"text": f"{f.message} (cell {f.cell + 1}, line {f.line})" if f.cell >= 0 else f.message},
-            "locations": [{
-                "physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region},
-                "logicalLocations": [{"name": f"cell {f.cell + 1}" if f.cell >= 0 else "notebook metadata",
-                                      "kind": "module"}],
-            }],
-            "partialFingerprints": {"nbguard/v1": fp[:32]},
-            "properties": {
-                "severity": f.severity.label, "category": f.category, "cell": f.cell, "cell_id": f.cell_id,
-                "cell_type": f.cell_type, "where": f.where, "output": f.output, "line": f.line,
-                "column": f.column, "end_line": f.end_line, "end_column": f.end_column,
-            },
-        })
+    results = [result(f, index) for f in report.findings]
     notifications = [{
         "level": "error",
         "message": {"text": f"{e.path}: {e.message}"},

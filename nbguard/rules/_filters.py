@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from urllib.parse import urlsplit
 
 # -- secrets -------------------------------------------------------------------
 
@@ -114,31 +113,6 @@ def looks_like_password(value: str) -> bool:
     if v.endswith((".txt", ".json", ".pem", ".key", ".yaml", ".yml", ".env", ".cfg", ".ini", ".csv", ".pkl")):
         return False
     return True
-
-
-# -- URLs ----------------------------------------------------------------------
-
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal",
-                             "169.254.169.254", "metadata.google.internal", "ip6-localhost"})
-
-
-def url_host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def is_local_host(host: str) -> bool:
-    """Loopback, link-local metadata, docker host, ``*.local``, ``*.svc.cluster.local``, bare names (``mlflow``)."""
-    h = host.lower().strip("[]")
-    if not h:
-        return True
-    if h in _LOOPBACK_HOSTS or h.startswith("127.") or h.endswith((".local", ".localhost", ".internal")):
-        return True
-    if "." not in h and ":" not in h:  # in-cluster service names: http://mlflow:5000
-        return True
-    return False
 
 
 # -- secrets: values and names (NBG102-NBG107) ---------------------------------

@@ -26,7 +26,7 @@ from ._paths import local_before
 
 if TYPE_CHECKING:
     from ..analysis import CallSite, Value
-    from ..engine import CellContext
+    from ..context import CellContext
 
 # Packages whose ``from_pretrained`` (and friends) download from the Hugging Face Hub
 # and accept ``revision=``.

@@ -39,7 +39,7 @@ from ..analysis import Value
 
 if TYPE_CHECKING:
     from ..analysis import CallSite
-    from ..engine import CellContext
+    from ..context import CellContext
     from ..ipysyntax import LineMagic, ShellCommand
 
 FACTS_KEY = "paths"
@@ -396,7 +396,7 @@ def shell_programs(text: str) -> tuple[tuple[str, tuple[str, ...], object], ...]
     for c in _shell.all_commands(text):
         inv = _shell.resolve(c)
         if inv is None:
-            if c.words and all(_SHELL_ASSIGN.match(w.text) for w in c.words):
+            if c.words and all(_shell.ASSIGN.match(w.text) for w in c.words):
                 out.append(("=", tuple(w.text for w in c.words), c))
             continue
         out.append((inv.program, tuple(w.text for w in inv.args), c))
@@ -420,7 +420,6 @@ def option_value(words: list[str], *names: str) -> str | None:
     return None
 
 
-_SHELL_ASSIGN = re.compile(r"^([A-Za-z_]\w*)=(.*)$")
 _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_]\w*)\}?")
 _OUTPUT_OPTS = ("--output_dir", "--output-dir", "--save_dir", "--save-dir", "--out_dir", "--outdir")
 
@@ -434,10 +433,12 @@ def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
     for prog, argv, _ in shell_programs(cmd.text):
         words = list(argv)
         if prog in ("=", "export", "declare", "local"):
+            from ._shell import ASSIGN  # (imported when used, as in shell_programs)
+
             for w in words:
-                m = _SHELL_ASSIGN.match(w)
-                if m:
-                    f.shell_vars[m.group(1)] = m.group(2)
+                if ASSIGN.match(w):
+                    name, _, value = w.partition("=")
+                    f.shell_vars[name] = value
             continue
         if f.shell_vars:
             words = [_SHELL_VAR.sub(lambda m: f.shell_vars.get(m.group(1), m.group(0)), w) for w in words]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 if TYPE_CHECKING:
-    from ..engine import CellContext, TextView
+    from ..context import CellContext, TextView
     from .base import Rule
 
 
@@ -289,6 +289,23 @@ def card_brand(digits: str) -> str | None:
     return None
 
 
+def _array_elements(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` a run of elements of a printed array or tensor rather than one
+    number: inside a ``[`` opened earlier on its line (``[ 595  255 6393 6400 4321 9876 ...]``,
+    ``tensor([[...``), or between other numbers separated by blanks (a wrapped array's next
+    line)? A card number stands on its own, or quoted; a table row's index before it is not an array."""
+    if start > 0 and text[start - 1] in "'\"":
+        return False  # a string in a list (``['4532015112830366', ...]``): a value, not an element of a tensor
+    line_start = text.rfind("\n", 0, start) + 1
+    head = text[line_start:start]
+    if head.count("[") > head.count("]"):
+        return True
+    before = text[max(line_start, start - 40):start]
+    after = text[end:end + 40]
+    return before[-1:] in (" ", "\t") and before.rstrip(" \t")[-1:].isdigit() \
+        and after[:1] in (" ", "\t") and after.lstrip(" \t")[:1].isdigit()
+
+
 def find_cards(text: str) -> list[PiiMatch]:
     """Card numbers: 13-19 digits (plain, or grouped 4-4-4-4 / 4-6-5 with one kind of separator)
     with a known issuer prefix and length, passing Luhn; test cards and repeated digits are ``sample``.
@@ -304,7 +321,7 @@ def find_cards(text: str) -> list[PiiMatch]:
             plain_seen += 1
             if luhn(digits):
                 plain_ok += 1
-        if not luhn(digits) or card_brand(digits) is None:
+        if not luhn(digits) or card_brand(digits) is None or _array_elements(text, m.start(), m.end()):
             continue
         sample = digits in _TEST_CARDS or len(set(digits)) <= 3
         (plain if m.group("plain") else grouped).append(PiiMatch(m.start(), m.end(), digits, sample))

@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Iterator, Sequence
 
 from ..ipysyntax import ShellCommand
+from ._hosts import is_url
 
 # -- words -----------------------------------------------------------------------
 
@@ -135,6 +136,41 @@ def _balanced(text: str, i: int) -> int:
     return n
 
 
+_PLAIN_NO_BRACE = re.compile(r"[^ \t\r\n|&;()<>'\"\\$`{]*")
+
+
+_FIELD_MAX = 200  # characters of one {expr} field, at most (a call with its arguments)
+
+
+def _ipython_brace_end(text: str, i: int) -> int:
+    """Index after the ``}`` closing the ``{`` at text[i] when the braces hold a call
+    (``{os.path.join(d, 'x')}``: IPython evaluates it before the shell sees the line), else -1.
+    Such a field would otherwise be cut at its parentheses and blanks. The search stops after
+    _FIELD_MAX characters, so a line of unclosed braces costs linear time."""
+    depth, call, n = 0, False, min(len(text), i + _FIELD_MAX)
+    j = i
+    while j < n:
+        c = text[j]
+        if c == "\n":
+            return -1
+        if c in "'\"":
+            k = text.find(c, j + 1, n)
+            if k < 0:
+                return -1
+            j = k + 1
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1 if call else -1
+        elif c == "(":
+            call = True
+        j += 1
+    return -1
+
+
 def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
     n = len(text)
     start = i
@@ -143,7 +179,7 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
         # when that run ends the text or meets a word end (not at the start: the run holds at
         # least one character), the loop copies that run alone and stops there.
         j = _PLAIN.match(text, i).end()
-        if j == n or text[j] in _WORD_END:
+        if (j == n or text[j] in _WORD_END) and "{" not in text[i:j]:  # (a "{" may open an IPython call field)
             value = text[i:j]
             expansion = "{" in value and _PY_BRACES.search(value) is not None
             return Word(value, pos[i], pos[j - 1] + 1, tuple(pos[i:j]), False, expansion, ()), j
@@ -231,8 +267,12 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
         elif c == "`":
             i = backtick_sub(i)
             expansion = True
+        elif c == "{" and (j := _ipython_brace_end(text, i)) > 0:
+            add(text[i:j], i)  # IPython's {f(x, 'y')}: one expansion, parentheses and blanks included
+            expansion = True
+            i = j
         elif c != "$":  # a run of characters that stand for themselves
-            j = _PLAIN.match(text, i).end()
+            j = _PLAIN_NO_BRACE.match(text, i + 1).end()
             add(text[i:j], i)
             i = j
         else:
@@ -382,7 +422,8 @@ def all_commands(text: str) -> tuple[SimpleCommand, ...]:
 
 # -- programs --------------------------------------------------------------------
 
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+# a NAME=value word (an assignment before the program, or export's argument)
+ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _RESERVED = frozenset({"!", "if", "then", "else", "elif", "do", "while", "until", "{", "}", "fi", "done"})
 # wrapper -> its options that take a value
 _WRAPPERS: dict[str, frozenset[str]] = {
@@ -431,14 +472,55 @@ def resolve(cmd: SimpleCommand) -> Invocation | None:
 _RESOLVED = "_resolved"  # SimpleCommand.__dict__ key of resolve's answer (not a field: no effect on ==)
 
 
-def _resolve(words: tuple[Word, ...]) -> Invocation | None:
+def program(cmd: SimpleCommand) -> Invocation | None:
+    """:func:`resolve`, except that a wrapper run with no program (``env``, ``sudo env -0``) is
+    itself the program: ``env`` alone prints the environment, which :func:`resolve` calls no run."""
+    memo = cmd.__dict__
+    if _PROGRAM in memo:
+        return memo[_PROGRAM]
+    inv = memo[_PROGRAM] = resolve(cmd) or _resolve(cmd.words, bare=True)
+    return inv
+
+
+_PROGRAM = "_program"  # SimpleCommand.__dict__ key of program's answer
+
+
+def assignment(word: Word) -> tuple[str, Word] | None:
+    """``NAME=value`` -> (NAME, the value as a slice of the word, offsets kept); None for other words."""
+    t = word.text
+    m = ASSIGN.match(t)
+    return (t[:m.end() - 1], word.slice(m.end())) if m else None
+
+
+def leading_assignments(cmd: SimpleCommand) -> list[tuple[str, Word]]:
+    """The ``NAME=value`` words a simple command starts with (before any wrapper or program)."""
+    out: list[tuple[str, Word]] = []
+    for w in cmd.words:
+        a = assignment(w)
+        if a is None:
+            break
+        out.append(a)
+    return out
+
+
+# redirections that send standard output to a file (``>`` ``>>`` ``>|`` ``1>`` ``&>`` ...)
+_STDOUT_TO_FILE = frozenset({">", ">>", ">|", "1>", "1>>", "1>|", "&>", "&>>"})
+
+
+def stdout_to_file(cmd: SimpleCommand) -> Redirect | None:
+    """The redirection that writes the command's standard output to a file (not to the cell), if any."""
+    return next((r for r in cmd.redirects if r.op in _STDOUT_TO_FILE and r.target is not None), None)
+
+
+def _resolve(words: tuple[Word, ...], bare: bool = False) -> Invocation | None:
     i, n = 0, len(words)
     env: list[tuple[str, Word]] = []
     wrappers: list[str] = []
+    last_wrapper = -1
     while i < n:
         w = words[i]
         t = w.text
-        if _ASSIGN.match(t) and not (w.offsets and w.quoted and w.offsets[0] != w.start):
+        if ASSIGN.match(t) and not (w.offsets and w.quoted and w.offsets[0] != w.start):
             env.append((t.split("=", 1)[0], w.slice(t.index("=") + 1)))
             i += 1
             continue
@@ -451,6 +533,7 @@ def _resolve(words: tuple[Word, ...]) -> Invocation | None:
                 return None  # `command -v pip` only looks the program up
             value_opts = _WRAPPERS[base]
             wrappers.append(base)
+            last_wrapper = i
             i += 1
             while i < n:
                 o = words[i].text
@@ -473,6 +556,9 @@ def _resolve(words: tuple[Word, ...]) -> Invocation | None:
         if w.expansion and "/" in t and not _has_expansion(base):
             prog = base.lower()  # ${CONDA_HOME}/bin/conda
         return Invocation(prog, w, tuple(words[i + 1:]), tuple(env), tuple(wrappers))
+    if bare and last_wrapper >= 0:  # only wrappers: the last one is what runs
+        w = words[last_wrapper]
+        return Invocation(wrappers[-1], w, tuple(words[last_wrapper + 1:]), tuple(env), tuple(wrappers[:-1]))
     return None
 
 
@@ -731,7 +817,6 @@ def pip_install(inst: Installer | None) -> PipInstall | None:
 
 _REQ_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*")
 _SPEC = re.compile(r"\s*(===|==|~=|!=|<=|>=|<|>)\s*([^\s,;()]+)\s*")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _VCS = re.compile(r"^(git|hg|svn|bzr)\+", re.I)
 ARCHIVE_EXTS = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".egg", ".tar")
 
@@ -769,7 +854,7 @@ class Requirement:
 
 def is_local_path(text: str) -> bool:
     t = text.strip()
-    if not t or _URL.match(t):
+    if not t or is_url(t):
         return t.lower().startswith("file:")
     if re.match(r"^\.{1,2}(?:[\\/\[]|$)", t) or t.startswith(("/", "~", "file:")):
         return True  # ".", "..", "./pkg", ".[extra]", "/abs", "~/x"
@@ -788,7 +873,7 @@ def parse_requirement(word: Word, editable: bool = False) -> Requirement:
     if _VCS.match(t.strip()):
         s = len(t) - len(t.lstrip())
         return Requirement(word, "vcs", "", s, len(t.rstrip()), editable=editable)
-    if _URL.match(t.strip()):
+    if is_url(t.strip()):
         s = len(t) - len(t.lstrip())
         kind = "path" if t.strip().lower().startswith("file:") else "url"
         return Requirement(word, kind, "", s, len(t.rstrip()), editable=editable)
@@ -800,7 +885,7 @@ def parse_requirement(word: Word, editable: bool = False) -> Requirement:
             url = at.group(1)
             s = m.end() + at.start(1)
             kind = "vcs" if _VCS.match(url) else "path" if url.lower().startswith("file:") else \
-                "url" if _URL.match(url) else "unknown"
+                "url" if is_url(url) else "unknown"
             return Requirement(word, kind, m.group(1), s, s + len(url), editable=editable)
         specs: list[tuple[str, str]] = []
         pos = m.end()
@@ -913,7 +998,7 @@ def conda_install(inst: Installer | None) -> CondaInstall | None:
         if w.expansion:
             continue
         m = _CONDA_SPEC.match(t)
-        if m and not is_local_path(t) and not _URL.match(t):
+        if m and not is_local_path(t) and not is_url(t):
             pkgs.append(CondaSpec(w, m.group(1), m.start(1), len(t.rstrip()), t[m.end():]))
     return CondaInstall(inst, tuple(opts), tuple(pkgs))
 

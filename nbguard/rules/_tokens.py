@@ -232,6 +232,11 @@ def _from_detect_secrets() -> Iterator[TokenPattern]:
         rx = re.compile(source, flags)
         if name == "PrivateKeyDetector":
             rx = re.compile(r"-----" + rx.pattern + r"-----|" + rx.pattern)
+        elif name in _BOUNDED:
+            # detect-secrets searches lines of source; a notebook's texts also hold base64 images,
+            # widget state and sequences, where "AKIA" + 16 capitals occurs inside a longer run.
+            # A key stands on its own: not preceded or followed by a token character.
+            rx = re.compile(B + "(?:" + rx.pattern + ")" + E, rx.flags)
         validate = {"JwtTokenDetector": _jwt_ok, "TelegramBotTokenDetector": _telegram_ok,
                     "TwilioKeyDetector": _twilio_ok}.get(name)
         group = 1 if rx.groups == 1 and name in ("AWSKeyDetector",) else 0
@@ -244,6 +249,13 @@ def _from_detect_secrets() -> Iterator[TokenPattern]:
             gate = re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}", flags)
         yield TokenPattern(provider, rx, pattern_anchors, f"detect-secrets:{name}", group, validate, gate)
 
+
+# detect-secrets detectors whose pattern is the token itself (no surrounding context): they get
+# the token boundaries B/E that nbguard's own patterns have.
+_BOUNDED = frozenset({"AWSKeyDetector", "GitHubTokenDetector", "GitLabTokenDetector", "SlackDetector", "StripeDetector",
+                      "PypiTokenDetector", "JwtTokenDetector", "SendGridDetector", "OpenAIDetector",
+                      "DiscordBotTokenDetector", "SquareOAuthDetector", "MailchimpDetector",
+                      "TelegramBotTokenDetector", "TwilioKeyDetector"})
 
 # detect-secrets' Discord bot token pattern: it has no literal anchor, so it gets a gate
 # (used only while the installed detect-secrets ships exactly this pattern).
@@ -344,6 +356,41 @@ def _ds_cache_file(key: str) -> str | None:
     return os.path.join(base, "nbguard", f"detect-secrets-patterns-{key}.json")
 
 
+# Characters of base64 (standard alphabet, no padding) and of letter runs such as DNA: a key
+# found inside a long run of them is a piece of an encoded image, widget buffer or sequence.
+_RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_PAYLOAD_CHARS = _RUN_CHARS | frozenset("=\r\n\\")  # base64 wrapped over lines, JSON-escaped or not
+
+
+def in_encoded_run(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` part of an encoded payload rather than a token of its own: inside a
+    run of base64/letter characters at least twice its length and 64 long (a key is written on
+    its own, between quotes, spaces, ``=``...), or inside the payload of a ``data:...;base64,`` URI."""
+    a = start
+    while a > 0 and text[a - 1] in _RUN_CHARS:
+        a -= 1
+    b, limit = end, len(text)
+    while b < limit and text[b] in _RUN_CHARS:
+        b += 1
+    if b - a >= max(64, 2 * (end - start)):
+        return True
+    k = text.rfind(";base64,", 0, start)
+    if k < 0 or text.rfind("data:", max(0, k - 100), k) < 0:
+        return False
+    # only payload characters between the URI's start of data and the match
+    return all(c in _PAYLOAD_CHARS for c in text[k + 8:start])
+
+
+_AMINO = frozenset("ACDEFGHIKLMNPQRSTVWY")  # the 20 amino-acid letters (DNA's ACGT among them)
+
+
+def letter_run(value: str) -> bool:
+    """A biological sequence, not a key: 16+ capital letters, no digit, all from the amino-acid
+    alphabet (``AKIADEFGHIKLMNPQRSTV``). A real AWS key id (base32 after the prefix) has digits or
+    letters outside it (B, J, O, U, X, Z) but for about one in 2,000."""
+    return len(value) >= 16 and value.isalpha() and value.isupper() and set(value) <= _AMINO
+
+
 @dataclass(frozen=True)
 class TokenMatch:
     provider: str
@@ -368,7 +415,8 @@ def scan(text: str, extra: list | tuple = ()) -> list[TokenMatch]:
             if start < 0:
                 continue
             value = text[start:end]
-            if is_placeholder(value) or (p.validate and not p.validate(value)):
+            if is_placeholder(value) or (p.validate and not p.validate(value)) or in_encoded_run(text, start, end) \
+                    or letter_run(value):
                 continue
             found.append(TokenMatch(p.provider, start, end, p.source))
     for sp in extra:  # config: extra-secret-patterns

@@ -24,28 +24,14 @@ from dataclasses import dataclass
 
 from ..analysis import CallSite, DictEntry, Origin, Scope, Value
 from ._calls import is_credential_key
-from ._filters import is_local_host
-from ._shell import UNKNOWN_ARG, Invocation, Word, all_commands, resolve
+from ._hosts import is_internal_host, split_host, split_url
+from ._shell import ASSIGN, UNKNOWN_ARG, Invocation, Word, all_commands, resolve
 from ._shell import word_span as shell_word_span
 
-_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*)://")
 _PLACEHOLDER_HOST = re.compile(r"[<>{}$%\[\]*]|^(?:your|my)[-_.]|^x{3,}|^host(?:name)?$|^server$|^ip$|^domain$", re.IGNORECASE)
 # Documentation-only domains (RFC 2606 / 6761): never real traffic.
 _DOC_DOMAINS = ("example.com", "example.org", "example.net", ".example", ".test", ".invalid")
 PLAINTEXT = frozenset({"http", "ftp"})
-# Last labels of names that only resolve inside a cluster or a LAN: Kubernetes
-# "<service>.<namespace>" (minio-service.kubeflow, kfserving-ingressgateway.istio-system)
-# and the pseudo-TLDs of home and corporate networks. Real public suffixes never end so.
-_INTERNAL_LABELS = frozenset({"svc", "cluster", "kubeflow", "istio-system", "kube-system", "default", "lan", "home",
-                              "corp", "intranet", "localdomain", "private", "internal", "local", "localhost"})
-
-
-def is_internal_host(host: str) -> bool:
-    """A local host (``_filters.is_local_host``) or a cluster/LAN-only name such as ``minio-service.kubeflow``."""
-    h = host.lower().strip("[]").rstrip(".")
-    return is_local_host(h) or h.rsplit(".", 1)[-1] in _INTERNAL_LABELS
-
-
 @dataclass(frozen=True)
 class UrlInfo:
     url: str  # the known text (a prefix when ``partial``)
@@ -77,22 +63,13 @@ class UrlInfo:
 
 def parse_url(text: str, partial: bool = False, origin: Origin | None = None) -> UrlInfo | None:
     """The scheme and host of ``text`` (or of its known prefix), or None when it is no URL."""
-    m = _SCHEME.match(text)
-    if not m:
+    parts = split_url(text)
+    if parts is None:
         return None
-    scheme = m.group(1).lower()
-    rest = text[m.end():]
-    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=-1)
-    netloc = rest if cut < 0 else rest[:cut]
-    complete = cut >= 0 or not partial
-    hostport = netloc.rsplit("@", 1)[-1]
-    if hostport.startswith("["):  # IPv6 literal
-        end = hostport.find("]")
-        host, known = (hostport[1:end], True) if end > 0 else (hostport, complete)
-    elif ":" in hostport:
-        host, known = hostport.split(":", 1)[0], True
-    else:
-        host, known = hostport, complete
+    scheme, netloc, ended = parts
+    complete = ended or not partial
+    host, closed = split_host(netloc.rsplit("@", 1)[-1])
+    known = closed or complete
     host = host.lower()
     placeholder = bool(_PLACEHOLDER_HOST.search(host)) if host else False
     if known and not host:
@@ -230,9 +207,6 @@ def expand_word(text: str, origin: str, scope: Scope, shell_vars: dict[str, str]
     return "".join(out), False, found
 
 
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-
-
 def shell_vars_before(cmd, ctx) -> dict[str, str]:
     """``NAME=value`` / ``export NAME=value`` lines earlier in the same shell cell."""
     code = getattr(ctx, "code", None)
@@ -246,7 +220,7 @@ def shell_vars_before(cmd, ctx) -> dict[str, str]:
             ws = c.words
             if ws and ws[0].text in ("export", "declare", "local", "readonly"):
                 ws = ws[1:]
-            if ws and all(_ASSIGN.match(w.text) for w in ws):
+            if ws and all(ASSIGN.match(w.text) for w in ws):
                 for w in ws:
                     k, v = w.text.split("=", 1)
                     out[k] = v

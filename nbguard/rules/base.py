@@ -32,12 +32,16 @@ import pkgutil
 import re
 from typing import TYPE_CHECKING, Callable, ClassVar
 
+from .. import selectors
 from ..model import CATEGORIES, Severity
+from ..selectors import matches  # noqa: F401 (re-exported: plugins import it from here)
 
 if TYPE_CHECKING:
     from ..analysis import CallSite
-    from ..engine import CellContext, TextView
+    from ..context import CellContext, TextView
+    from ..fixsite import Edit, FixSite
     from ..ipysyntax import LineMagic, ShellCommand
+    from ..model import Finding
 
 CODE_RE = re.compile(r"^NBG\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -91,6 +95,17 @@ class Rule:
     def check_text(self, text: "TextView", ctx: "CellContext") -> None: ...
 
     # metadata ----------------------------------------------------------------
+    @classmethod
+    def autofix(cls, finding: "Finding", site: "FixSite") -> "Edit | None":
+        """A safe rewrite for one of this rule's findings in a code cell (``nbguard fix``), or None.
+        Override it to make the rule fixable; return None wherever the rewrite could change
+        what the code means. Fixes live here, beside their rule; :mod:`nbguard.fix` applies them."""
+        return None
+
+    @classmethod
+    def fixable(cls) -> bool:
+        return cls.autofix.__func__ is not Rule.autofix.__func__
+
     @classmethod
     def hooks(cls) -> frozenset[str]:
         return frozenset(h for h in ("check_call", "check_node", "check_shell", "check_magic", "check_text")
@@ -236,19 +251,6 @@ def get_rule(selector: str) -> type[Rule] | None:
     return None
 
 
-def matches(rule: type[Rule], selector: str) -> bool:
-    """Does a --select/--ignore item name this rule? Code, code prefix, name, category or ALL."""
-    s = selector.strip()
-    if not s:
-        return False
-    if s.upper() == "ALL":
-        return True
-    if s.upper().startswith("NBG"):
-        return rule.code.startswith(s.upper())
-    return s.lower() in (rule.name, rule.category)
-
-
 def known_selector(selector: str) -> bool:
     """A category (even one without enabled rules), ALL, or something that names a rule."""
-    s = selector.strip()
-    return s.lower() in CATEGORIES or any(matches(r, s) for r in all_rules().values())
+    return selectors.known_selector(selector, all_rules().values())

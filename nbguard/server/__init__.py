@@ -41,7 +41,7 @@ def _load_jupyter_server_extension(server_app) -> None:
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 

@@ -28,10 +28,8 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from .. import __version__
-from ..api import lint_notebook
-from ..config import Config, ConfigError, load_config
-from ..rules.base import all_rules
+from .._version import __version__
+from ..api import ConfigCache, lint_notebook, list_rules
 
 CELL_TYPES = ("code", "markdown", "raw")
 
@@ -42,33 +40,8 @@ class BadRequest(Exception):
 
 def rules_version() -> str:
     """Changes whenever the set of rules (or nbguard) changes."""
-    codes = ",".join(f"{c}:{r.name}:{r.severity.label}" for c, r in all_rules().items())
+    codes = ",".join(f"{r.code}:{r.name}:{r.severity.label}" for r in list_rules())
     return f"{__version__}+{hashlib.sha1(codes.encode()).hexdigest()[:8]}"
-
-
-class ConfigCache:
-    """``load_config`` per folder, kept for ``ttl`` seconds (the editor posts on every edit)."""
-
-    def __init__(self, ttl: float = 2.0) -> None:
-        self.ttl = ttl
-        self._items: dict[str, tuple[float, Config | None, str | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, folder: str) -> tuple[Config, str | None]:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._items.get(folder)
-            if hit and now - hit[0] < self.ttl:
-                return (hit[1] or Config(root=folder)), hit[2]
-        try:
-            cfg, err = load_config(start=folder), None
-        except ConfigError as e:
-            cfg, err = None, str(e)
-        with self._lock:
-            if len(self._items) > 256:
-                self._items.clear()
-            self._items[folder] = (now, cfg, err)
-        return (cfg or Config(root=folder)), err
 
 
 class NbguardState:
@@ -276,7 +249,7 @@ class RulesHandler(_Base):
     @tornado.web.authenticated
     async def get(self) -> None:
         self.set_header("X-Nbguard-Rules-Version", rules_version())
-        self.finish(json.dumps([r.to_dict() for r in all_rules().values()]))
+        self.finish(json.dumps([r.to_dict() for r in list_rules()]))
 
 
 def setup_handlers(web_app, state: NbguardState) -> None:

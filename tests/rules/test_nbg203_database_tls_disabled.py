@@ -60,7 +60,6 @@ def test_env_magic():
     SA + 'e = create_engine("postgresql://u:pw@localhost/sales?sslmode=disable")',
     SA + 'e = create_engine("postgresql://u:pw@localhost/sales", connect_args={"sslmode": "disable"})',
     SA + 'e = create_engine("postgresql://u:pw@127.0.0.1:5432/sales?sslmode=disable")',
-    SA + 'e = create_engine("postgresql://u:pw@postgres:5432/sales?sslmode=disable")',  # compose service
     SA + 'e = create_engine("postgresql+pg8000://u:pw@/db?unix_sock=/cloudsql/p:r:i/.s.PGSQL.5432")',
     SA + 'e = create_engine("postgresql://u@/db?host=/cloudsql/proj:region:inst&sslmode=disable")',
     SA + 'e = create_engine("sqlite:///local.db")',
@@ -80,3 +79,27 @@ def test_env_magic():
 ])
 def test_not_a_finding(source):
     assert fired(source) == []
+
+
+@pytest.mark.parametrize("source", [
+    "import psycopg2\nc = psycopg2.connect(host='analytics-db', dbname='x', user='u', sslmode='disable')",
+    SA + 'e = create_engine("postgresql://u:pw@postgres:5432/sales?sslmode=disable")',  # a compose service
+    SA + 'e = create_engine("postgresql://u@db.svc.cluster.local/s", connect_args={"sslmode": "disable"})',
+    "import mysql.connector\nc = mysql.connector.connect(host='mysql', ssl_disabled=True)",
+    'import psycopg2\nc = psycopg2.connect("host=warehouse sslmode=disable dbname=x")',
+])
+def test_tls_switched_off_to_an_internal_host_is_a_lower_finding(source):
+    # a single-label, cluster or LAN name is still a network hop: silence would hide it
+    report = lint(nb(source), "NBG203")
+    assert [(f.rule, f.severity.label) for f in report.findings] == [("NBG203", "low")]
+    assert "internal host" in report.findings[0].message
+
+
+@pytest.mark.parametrize("source", [
+    "import redis\nr = redis.Redis(host='redis', port=6379)",  # no TLS chosen, inside a cluster
+    SA + 'e = create_engine("postgresql://u:pw@postgres:5432/sales")',
+    "import psycopg2\nc = psycopg2.connect(host='localhost', sslmode='disable')",
+    "import psycopg2\nc = psycopg2.connect(host='/var/run/postgresql', sslmode='disable')",  # a Unix socket
+])
+def test_tls_absent_inside_a_cluster_or_off_on_loopback_is_not_a_finding(source):
+    assert lint(nb(source), "NBG203").findings == []

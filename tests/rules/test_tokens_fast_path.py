@@ -72,12 +72,13 @@ SAMPLES = {
     "JWT": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
     "SendGrid": "SG." + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7O" + "." + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4C",
     "OpenAI T3Blbk": "sk-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn" + "T3BlbkFJ" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn",
-    "Discord bot token": "MTA" + "xMjM0NTY3ODkwMTIzNDU2Nzg5" + ".Gh4Ij5." + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9",
+    # the id segment is 24-26 characters and the Telegram secret 35: a longer run is not one token
+    "Discord bot token": "MTA" + "xMjM0NTY3ODkwMTIzNDU2" + ".Gh4Ij5." + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9",
     "Discord webhook": "https://discord.com/api/webhooks/1234567890123456789/" + ("AbCdEfGhIj" * 7),
     "Square": "sq0csp-" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4C",
     "npm": "//registry.npmjs.org/:_authToken=npm_" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Y",
     "Mailchimp": "0123456789abcdef0123456789abcdef-us12",
-    "Telegram": "1234567890:AA" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1W",
+    "Telegram": "1234567890:AA" + "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1",
     "Twilio API key": "SK" + "0123456789abcdef0123456789abcdef",
 }
 

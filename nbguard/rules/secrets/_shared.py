@@ -1,5 +1,5 @@
 """Helpers shared by the secrets rules (NBG102-NBG107): where a literal was written,
-what a cell shows, and a small shell-word lexer.
+what a cell shows (shell lines are read by ``nbguard.rules._shell``).
 
 Nothing here reports; the rules decide.
 """
@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from .._filters import (
     is_dummy_password,
@@ -25,7 +24,7 @@ from .._filters import (
 
 if TYPE_CHECKING:
     from ...analysis import Origin, Scope
-    from ...engine import CellContext
+    from ...context import CellContext
 
 # -- values --------------------------------------------------------------------
 
@@ -82,6 +81,22 @@ PROVIDER_ENV = frozenset({
 _NAME_WORD = re.compile(r"pass|pwd|secret|token|key|credential|bearer", re.I)
 
 
+# Pagination cursors ("nextPageToken", "continuation_token") are tokens of a list, not of a user.
+_CURSOR_NAME = re.compile(r"(?:page|continuation|sync|next|prev(?:ious)?|cursor|resume)[_\-]?token$", re.I)
+# Environment variables the system or the shell sets, whose names only look like secrets:
+# PWD is the working directory, not a password.
+SYSTEM_ENV = frozenset({"PWD", "OLDPWD", "HOME", "PATH", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "HOSTNAME",
+                        "TMPDIR", "JAVA_HOME", "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX", "PS1", "DISPLAY"})
+
+
+def secret_env_name(name: str | None) -> bool:
+    """Does the environment variable ``name`` hold a credential (``HF_TOKEN``, ``DB_PASSWORD``,
+    ``AWS_SECRET_ACCESS_KEY``)? Not the variables the system sets (``PWD``, ``HOME``...)."""
+    if not name or name.upper() in SYSTEM_ENV:
+        return False
+    return name.upper() in PROVIDER_ENV or secret_name_kind(name) in ("secret", "password")
+
+
 @lru_cache(maxsize=1 << 16)  # a pure function of the name; the same names recur in every notebook
 def secret_name_kind(name: str) -> str | None:
     """Does ``name`` (a variable, key, argument or environment variable) hold a credential?
@@ -89,7 +104,7 @@ def secret_name_kind(name: str) -> str | None:
     when the value looks generated) or None."""
     if not name or (not _NAME_WORD.search(name) and name.upper() not in PROVIDER_ENV):
         return None  # no secret word: neither is_secret_name nor is_key_name can match
-    if is_hash_name(name):
+    if is_hash_name(name) or _CURSOR_NAME.search(name):
         return None
     if name.upper() in PROVIDER_ENV:
         return "secret"
@@ -191,113 +206,7 @@ def cell_has_output(ctx: "CellContext") -> bool:
     return bool(cell and any(t.text.strip() for o in cell.outputs for t in o.texts))
 
 
-# -- shell words ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Word:
-    value: str  # unquoted
-    start: int  # offsets in the command text, quotes included
-    end: int
-    quoted: bool
-
-    @property
-    def expands(self) -> bool:
-        """Does the word contain a shell or IPython expansion (``$X``, ``$(...)``, `` `...` ``, ``{x}``)?"""
-        return bool(re.search(r"\$|`|\{[^}]*\}", self.value))
-
-
-@dataclass(frozen=True)
-class Command:
-    words: tuple[Word, ...]
-    op: str  # the operator before it: "" (start), ";", "&&", "||", "|", "&"
-
-    @property
-    def name(self) -> str:
-        """The program, after leading ``VAR=value`` words and ``sudo``."""
-        argv = self._argv()
-        return argv[0].value.rsplit("/", 1)[-1] if argv else ""
-
-    def args_from(self, i: int) -> Iterator[Word]:
-        started = False
-        for w in self.words[i:]:
-            if not started and (_ENV_PREFIX.match(w.value) or w.value in ("sudo", "command", "exec")):
-                continue
-            started = True
-            yield w
-
-    @property
-    def args(self) -> list[Word]:
-        return list(self._argv()[1:])
-
-    def _argv(self) -> tuple[Word, ...]:
-        # args_from(0), kept on the command (frozen; split_shell's cached commands are asked
-        # for their name and args by several rules); not a field, so == is unchanged
-        argv = self.__dict__.get("_argv_memo")
-        if argv is None:
-            argv = self.__dict__["_argv_memo"] = tuple(self.args_from(0))
-        return argv
-
-
-_ENV_PREFIX = re.compile(r"[A-Za-z_]\w*=")  # a VAR=value word before the program
-
-
-# One token of a shell line: an operator, a comment, or a word made of unquoted characters,
-# escapes, quoted strings and $(...) substitutions (one nesting level), quotes possibly unclosed.
-# (Plain characters are taken as a run: the same match as one per repetition, found faster.)
-_TOKEN = re.compile(r"""
-    (?P<op>&&|\|\||[;|&\n])
-  | (?P<comment>\#[^\n]*)
-  | (?P<word>(?:[^\s'"\\;|&$]+|\\.|\\$|'[^']*'?|"(?:[^"\\]|\\.)*"?|\$\((?:[^()]|\([^()]*\))*\)?|\$)+)
-""", re.X | re.S)
-_QUOTED = re.compile(r"""'([^']*)'?|"((?:[^"\\]|\\.)*)"?|\\(.)""", re.S)
-
-
-def _unquote_word(raw: str) -> str:
-    if "'" not in raw and '"' not in raw and "\\" not in raw:
-        return raw
-    return _QUOTED.sub(lambda m: m.group(1) if m.group(1) is not None else (
-        re.sub(r"\\(.)", r"\1", m.group(2)) if m.group(2) is not None else m.group(3)), raw)
-
-
-@lru_cache(maxsize=64)
-def split_shell(text: str) -> tuple[Command, ...]:
-    """Words of each simple command in a shell line, with offsets (quotes removed). Cached: the
-    shell rules all ask about the same lines."""
-    cmds: list[Command] = []
-    words: list[Word] = []
-    op = ""
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "word":
-            raw = m.group()
-            words.append(Word(_unquote_word(raw), m.start(), m.end(), "'" in raw or '"' in raw))
-        elif kind == "op":
-            if words:
-                cmds.append(Command(tuple(words), op))
-            words, op = [], (m.group().strip() or ";")
-        else:  # a comment ends the line
-            break
-    if words:
-        cmds.append(Command(tuple(words), op))
-    return tuple(cmds)
-
-
-def value_span(word: Word, text: str, value_start: int) -> tuple[int, int]:
-    """Offsets in ``text`` of ``word.value[value_start:]``, skipping an opening quote."""
-    raw = text[word.start:word.end]
-    if not word.quoted:
-        return word.start + value_start, word.end
-    # NAME="value" or "value": find the value after the prefix, inside the quotes
-    prefix = word.value[:value_start]
-    k = raw.find(prefix) + len(prefix) if prefix else 0
-    while k < len(raw) and raw[k] in "'\"":
-        k += 1
-    end = len(raw)
-    while end > k and raw[end - 1] in "'\"":
-        end -= 1
-    return word.start + k, word.start + end
-
+# -- saved output ---------------------------------------------------------------
 
 _ENV_LISTING = re.compile(r"(?m)(?:^|[\s{,'\"(])([A-Z][A-Z0-9_]{2,60})(?:=|['\"]\s*:\s*['\"])")
 
@@ -313,7 +222,7 @@ def saved_secret_env_names(ctx: "CellContext", limit: int = 2) -> list[str]:
         for t in o.texts:
             for m in _ENV_LISTING.finditer(t.text):
                 n = m.group(1)
-                if n not in names and secret_name_kind(n) in ("secret", "password"):
+                if n not in names and secret_env_name(n):
                     names.append(n)
                     if len(names) >= limit:
                         return names

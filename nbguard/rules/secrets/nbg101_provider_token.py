@@ -56,6 +56,13 @@ class ProviderToken(Rule):
     fix = "read the key from the environment (os.environ / getpass), revoke the exposed one, clear leaking outputs"
     texts = frozenset({"code", "markdown", "raw", "output", "metadata"})
 
+    @classmethod
+    def autofix(cls, finding, site):
+        """A whole-literal credential becomes ``os.environ["NAME"]`` (see ``secrets/_autofix.py``)."""
+        from ._autofix import fix_secret
+
+        return fix_secret(finding, site)
+
     def check_text(self, text, ctx) -> None:
         extra = self.config.extra_secret_patterns if self.config else ()
         for m in scan(text.text, extra):

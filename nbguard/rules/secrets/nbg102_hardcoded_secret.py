@@ -44,6 +44,15 @@ _POSITIONAL = {
     "voyageai.AsyncClient": (0, "api_key"), "pyngrok.ngrok.set_auth_token": (0, "token"),
     "huggingface_hub.HfFolder.save_token": (0, "token"), "github.Github": (0, "token"),
     "tweepy.Client": (0, "bearer_token"), "elevenlabs.set_api_key": (0, "api_key"),
+    # AWS and S3-compatible object stores: the access key id comes first, the secret key after it
+    # (the id is found by its AKIA... shape, NBG101; the secret has no shape of its own)
+    "boto.connect_s3": (1, "secret key"), "boto.connect_ec2": (1, "secret key"),
+    "boto.connect_sqs": (1, "secret key"), "boto.connect_sns": (1, "secret key"),
+    "boto.connect_dynamodb": (1, "secret key"), "boto.s3.connection.S3Connection": (1, "secret key"),
+    "boto3.Session": (1, "secret key"), "boto3.session.Session": (1, "secret key"),
+    "boto3.client": (7, "secret key"), "boto3.resource": (7, "secret key"),
+    "Session().client": (7, "secret key"), "Session().resource": (7, "secret key"),
+    "minio.Minio": (2, "secret key"),
 }
 _AUTH_HEADER = re.compile(r"^(?:Bearer|Basic|Token|Bot|ApiKey|Api-Key|SSWS|Key)\s+(\S+)\s*$", re.I)
 # _POSITIONAL by the suffix's last name: a call can match only the entries of its own last name.
@@ -170,6 +179,13 @@ class HardcodedSecret(Rule):
     call_keywords = staticmethod(_kw_checked)
 
     # -- nodes -----------------------------------------------------------------
+    @classmethod
+    def autofix(cls, finding, site):
+        """A whole-literal credential becomes ``os.environ["NAME"]`` (see ``secrets/_autofix.py``)."""
+        from ._autofix import fix_secret
+
+        return fix_secret(finding, site)
+
     def check_node(self, node, ctx) -> None:
         if isinstance(node, ast.Assign):
             for t in node.targets:

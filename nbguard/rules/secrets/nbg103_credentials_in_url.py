@@ -5,7 +5,8 @@ import re
 from typing import Iterator
 
 from ...model import Severity
-from .._filters import is_dummy_password, is_local_host, is_templated, looks_like_key
+from .._filters import is_dummy_password, is_templated, looks_like_key
+from .._hosts import is_local_host
 from ..base import Rule
 
 # scheme://user:password@host  (the password may be empty, templated or a placeholder: checked after)
@@ -18,6 +19,22 @@ _QUERY = re.compile(
     r"|password|passwd|key|sig|X-Amz-Security-Token|appid|app[_\-]?key|access[_\-]?key|subscription[_\-]?key)"
     r"=(?P<v>[^&\s'\"#<>\\)]+)", re.I)
 _ANCHORS = ("://", "?", "&")
+_SCHEME_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,30}$|$")
+_URL_REST = re.compile(r"[^\s'\"<>()\\]*")
+# Signed URLs carry their expiry: Azure SAS se=, AWS X-Amz-Expires= / Expires=, GCS X-Goog-Expires=.
+_EXPIRES = re.compile(r"[?&](?:se|X-Amz-Expires|Expires|X-Goog-Expires)=", re.I)
+_IMAGE_PATH = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|bmp|ico|avif|tiff?)(?:[?#]|$)", re.I)
+_IMAGE_CONTEXT = re.compile(r"(?:!\[[^\]\n]*\]\(\s*|<img\b[^>\n]*\bsrc\s*=\s*[\"']?|<source\b[^>\n]*\bsrcset\s*=\s*[\"']?)$",
+                            re.I)
+
+
+def _published_image(text: str, start: int, url: str) -> bool:
+    """Is the URL at ``start`` an image shown in markdown or HTML (``![..](url)``, ``<img src=url>``,
+    or a path ending in an image extension)? Image CDNs put a ``token=`` or ``sig=`` in links
+    meant to be embedded in public pages; the notebook publishes them on purpose."""
+    if _IMAGE_CONTEXT.search(text, max(0, start - 300), start) is not None:
+        return True
+    return _IMAGE_PATH.search(url.split("?", 1)[0] + "?") is not None
 
 
 def userinfo_matches(t: str) -> Iterator[re.Match]:
@@ -59,7 +76,9 @@ class CredentialsInUrl(Rule):
     passwords, and documentation dummies (`scott:tiger`, `postgres:postgres`), are not
     reported. Credentials for a local host (`localhost`, `127.0.0.1`, an in-cluster
     name such as `db`) are reported as low: a Jupyter server's `?token=` or a dev
-    database.
+    database. A signed URL with an expiry (`se=`, `X-Amz-Expires=`) is low too: it stops
+    working. Tokens in the links of images shown in markdown or outputs (`![..](...)`,
+    `<img src=...>`, an image path) are the public links of a CDN, not a leak.
 
     ## Why is this bad?
     A URL is copied everywhere: SQLAlchemy and driver errors, tracebacks, logs, `repr`
@@ -140,7 +159,16 @@ class CredentialsInUrl(Rule):
         if scheme_at < 0:
             return  # a query string without a URL ("a?b&token=x" in prose) is not enough
         host = re.split(r"[/?#:@]", head[scheme_at + 3:], maxsplit=1)[0].lower()
-        severity = Severity.LOW if is_local_host(host) else None
+        url_start = line_start + scheme_at - len(_SCHEME_BEFORE.search(head[:scheme_at]).group())
+        url = _URL_REST.match(t, url_start).group()
+        if where and _published_image(t, url_start, url):
+            return  # the access token of a public image link the author shows on purpose
+        if is_local_host(host):
+            severity = Severity.LOW
+        elif _EXPIRES.search(url):
+            severity = Severity.LOW  # a signed URL: it stops working at its expiry
+        else:
+            severity = None
         key = m.group("key")
         ctx.report_offsets(self, m.start("v"), m.end("v"), f"credential in the '{key}' query parameter of a URL{where}",
                            severity=severity)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from ...model import Severity
+from .._shell import Invocation, SimpleCommand, Word, assignment, leading_assignments, parse, program, stdout_to_file
 from ..base import Rule
-from ._shared import Command, Word, credential_value, secret_name_kind, split_shell, value_span
+from ._shared import credential_value, secret_name_kind
 
-_ASSIGN = re.compile(r"^(?P<name>[A-Za-z_]\w*)=(?P<value>.*)$", re.S)
 _ENV_ARGS = re.compile(r"^(?P<name>[A-Za-z_]\w*)(?:\s*=\s*|\s+)(?P<value>.*?)\s*$")
 # "key": "value" (JSON) and key = value (INI, .env) inside an echo/printf payload
 _JSON_PAIR = re.compile(r"[\"'](?P<name>[\w\-]+)[\"']\s*:\s*[\"'](?P<value>[^\"']+)[\"']")
@@ -15,6 +17,8 @@ _NETRC = re.compile(r"\bpassword\s+(?P<value>[^\s\"']+)")
 _HEADER = re.compile(r"^\s*(?P<name>[\w\-]+)\s*:\s*(?:(?:Bearer|Basic|Token|Bot)\s+)?(?P<value>\S+)\s*$", re.I)
 _LOGIN_STDIN = ("gh auth login", "docker login", "huggingface-cli login", "hf auth login", "podman login",
                 "helm registry login", "oras login")
+# $X, `...`, {expr} anywhere in a word's value (quoted or not): the value is not the literal written
+_EXPANDED = re.compile(r"\$|`|\{[^}]*\}")
 
 
 def _unquote(value: str) -> tuple[str, int]:
@@ -27,7 +31,11 @@ def _unquote(value: str) -> tuple[str, int]:
 
 
 def _literal(value: str) -> bool:
-    return bool(value) and not re.search(r"\$|`|\{[^}]*\}", value)
+    return bool(value) and not _EXPANDED.search(value)
+
+
+def _expands(word: Word) -> bool:
+    return bool(_EXPANDED.search(word.text))
 
 
 class SecretInMagicOrShell(Rule):
@@ -101,154 +109,216 @@ class SecretInMagicOrShell(Rule):
 
     # -- shell lines ------------------------------------------------------------
     def check_shell(self, cmd, ctx) -> None:
-        text = cmd.text
-        commands = split_shell(text)
+        commands = parse(cmd.text)
         for i, c in enumerate(commands):
-            piped = commands[i + 1] if i + 1 < len(commands) and commands[i + 1].op == "|" else None
-            for _word, start, end, message in self._command(c, text, piped):
-                ctx.report(self, cmd.span(start, end), message)
-            if c.name in ("echo", "printf") and piped is not None and c.args:
+            piped = commands[i + 1] if c.sep == "|" and i + 1 < len(commands) else None
+            line = _Line(c, program(c), piped)
+            for extract in _extractors(line.name):
+                for start, end, message in extract(line):
+                    ctx.report(self, cmd.span(start, end), message)
+            if line.name in ("echo", "printf") and piped is not None and line.args:
                 # echo <token> | gh auth login --with-token
-                nxt = " ".join(w.value for w in piped.words)
+                nxt = " ".join(w.text for w in piped.words)
                 if any(nxt.startswith(p) or f" {p}" in nxt for p in _LOGIN_STDIN):
-                    w = c.args[0]
-                    if not w.expands and credential_value(w.value, "secret"):
-                        start, end = value_span(w, text, 0)
-                        ctx.report(self, cmd.span(start, end), f"credential piped to {nxt.split(' -')[0]}")
+                    w = line.args[0]
+                    if not _expands(w) and credential_value(w.text, "secret"):
+                        ctx.report(self, cmd.span(*w.span()), f"credential piped to {nxt.split(' -')[0]}")
 
-    def _command(self, c: Command, text: str, piped: Command | None):
-        words = c.words
-        name = c.name
-        # VAR=value prefixes, and export/declare/set arguments
-        assigns: list[Word] = []
-        for w in words:
-            if _ASSIGN.match(w.value):
-                assigns.append(w)
-            else:
-                break
-        if name in ("export", "declare", "typeset", "local", "readonly", "setenv"):
-            assigns += [w for w in c.args if _ASSIGN.match(w.value)]
-        for w in assigns:
-            m = _ASSIGN.match(w.value)
-            var, value = m.group("name"), m.group("value")
-            if _literal(value) and not w.expands and credential_value(value, secret_name_kind(var)):
-                start, end = value_span(w, text, len(var) + 1)
-                yield w, start, end, f"secret assigned to {var} in a shell line"
-        args = c.args
-        values = [w.value for w in args]
-        joined = " ".join([name] + values[:3])
-        # wandb login [opts] <key>
-        if name == "wandb" and values[:1] == ["login"]:
+
+# -- per-tool extractors ----------------------------------------------------------
+# Each takes one simple command (with the command it pipes into) and yields the
+# (start, end, message) of every literal credential it passes; offsets are in the
+# command text. The table below says which programs each one reads.
+
+@dataclass
+class _Line:
+    command: SimpleCommand
+    invocation: Invocation | None  # None for a line of NAME=value words only
+    piped: SimpleCommand | None  # the command this one pipes into
+
+    def __post_init__(self) -> None:
+        inv = self.invocation
+        # the program as written (its basename): messages name it so, "{sys.executable}" included
+        self.name = inv.word.text.rsplit("/", 1)[-1] if inv is not None else ""
+        self.args: tuple[Word, ...] = inv.args if inv is not None else ()
+        self.values = [w.text for w in self.args]
+
+
+Found = Iterator[tuple[int, int, str]]
+_DECLARERS = frozenset({"export", "declare", "typeset", "local", "readonly", "setenv"})
+
+
+def _assignments(line: _Line) -> Found:
+    """``TOKEN=... cmd`` prefixes and ``export``/``declare`` arguments."""
+    assigns = leading_assignments(line.command)
+    if line.name in _DECLARERS:
+        assigns += [a for a in map(assignment, line.args) if a is not None]
+    for var, value in assigns:
+        if _literal(value.text) and credential_value(value.text, secret_name_kind(var)):
+            yield (*value.span(), f"secret assigned to {var} in a shell line")
+
+
+def _wandb_login(line: _Line) -> Found:
+    """``wandb login [opts] <key>``"""
+    if line.values[:1] != ["login"]:
+        return
+    skip_next = False
+    for w in line.args[1:]:
+        if skip_next:
             skip_next = False
-            for w in args[1:]:
-                if skip_next:
-                    skip_next = False
-                    continue
-                if w.value.startswith("-"):
-                    skip_next = w.value in ("--host", "--timeout") and "=" not in w.value
-                    continue
-                if not w.expands and credential_value(w.value, "secret"):
-                    s, e = value_span(w, text, 0)
-                    yield w, s, e, "API key passed to wandb login"
-                break
-        # kaggle config set -n key -v VALUE ; aws configure set aws_secret_access_key VALUE
-        if name == "kaggle" and "config" in values and "set" in values:
-            opts = dict(zip(values, args[1:]))
-            key_name = next((args[k + 1].value for k, v in enumerate(values[:-1]) if v in ("-n", "--name")), "")
-            val = opts.get("-v") or opts.get("--value")
-            if key_name in ("key", "password") and val is not None and not val.expands \
-                    and credential_value(val.value, "secret"):
-                s, e = value_span(val, text, 0)
-                yield val, s, e, "Kaggle key set with kaggle config"
-        if name == "aws" and values[:2] == ["configure", "set"] and len(args) >= 4:
-            var, val = args[2], args[3]
-            if not val.expands and credential_value(val.value, secret_name_kind(var.value.split(".")[-1])):
-                s, e = value_span(val, text, 0)
-                yield val, s, e, f"{var.value.split('.')[-1]} set with aws configure"
-        # ngrok authtoken VALUE ; ngrok config add-authtoken VALUE
-        if name == "ngrok" and (values[:1] == ["authtoken"] or values[:2] == ["config", "add-authtoken"]):
-            k = 1 if values[0] == "authtoken" else 2
-            if k < len(args) and not args[k].value.startswith("-") and not args[k].expands \
-                    and credential_value(args[k].value, "secret"):
-                s, e = value_span(args[k], text, 0)
-                yield args[k], s, e, "ngrok authtoken in a shell line"
-        # dvc remote modify [--local] <remote> secret_access_key VALUE (also password, account_key, sas_token...)
-        if name == "dvc" and values[:2] == ["remote", "modify"]:
-            pos = [w for w in args[2:] if not w.value.startswith("-")]
-            if len(pos) >= 3:
-                opt, val = pos[1], pos[2]
-                kind = secret_name_kind(opt.value) or (
-                    "secret" if opt.value in ("connection_string", "sas_token", "account_key") else None)
-                if kind is not None and not val.expands and credential_value(val.value, kind):
-                    s, e = value_span(val, text, 0)
-                    yield val, s, e, f"{opt.value} set with dvc remote modify"
-        # --token X, --token=X, --hub_token X, --password X, --api-key X ...
-        for k, w in enumerate(args):
-            v = w.value
-            if not v.startswith("-") or len(v) < 3:
-                continue
-            opt, eq, inline = v.lstrip("-").partition("=")
-            kind = secret_name_kind(opt.replace("-", "_"))
-            if kind is None:
-                continue
-            if eq:
-                if _literal(inline) and not w.expands and credential_value(inline, kind):
-                    s, e = value_span(w, text, len(v) - len(inline))
-                    yield w, s, e, f"credential passed as {v.split('=')[0]} to {name}"
-            elif k + 1 < len(args):
-                nxt = args[k + 1]
-                if not nxt.value.startswith("-") and not nxt.expands and credential_value(nxt.value, kind):
-                    s, e = value_span(nxt, text, 0)
-                    yield nxt, s, e, f"credential passed as {v} to {name}"
-        # -p PASSWORD for docker/sshpass, -pPASSWORD for mysql
-        if (name in ("sshpass",) or joined.startswith("docker login")) and "-p" in values:
-            k = values.index("-p")
-            if k + 1 < len(args) and not args[k + 1].expands and credential_value(args[k + 1].value, "password"):
-                s, e = value_span(args[k + 1], text, 0)
-                yield args[k + 1], s, e, f"password passed with -p to {name}"
-        if name in ("mysql", "mysqldump", "mysqladmin"):
-            for w in args:
-                if w.value.startswith("-p") and len(w.value) > 2 and not w.expands \
-                        and credential_value(w.value[2:], "password"):
-                    s, e = value_span(w, text, 2)
-                    yield w, s, e, f"password passed with -p to {name}"
-        # curl -u user:password ; curl -H "Authorization: Bearer X"
-        if name in ("curl", "wget", "http", "https"):
-            for k, w in enumerate(args[:-1]):
-                nxt = args[k + 1]
-                if nxt.expands:
-                    continue
-                if w.value in ("-u", "--user", "--proxy-user") and ":" in nxt.value:
-                    pw = nxt.value.split(":", 1)[1]
-                    if credential_value(pw, "password"):
-                        s, e = value_span(nxt, text, len(nxt.value) - len(pw))
-                        yield nxt, s, e, f"password passed with {w.value} to {name}"
-                elif w.value in ("-H", "--header"):
-                    m = _HEADER.match(nxt.value)
-                    if m and (m.group("name").lower() in ("authorization", "proxy-authorization")
-                              or secret_name_kind(m.group("name").replace("-", "_"))) \
-                            and credential_value(m.group("value"), "secret"):
-                        s, e = value_span(nxt, text, m.start("value"))
-                        yield nxt, s, e, f"credential in the {m.group('name')} header of {name}"
-        # echo '{"username": "me", "key": "..."}' > ~/.kaggle/kaggle.json
-        tee = piped is not None and piped.name == "tee"
-        if name in ("echo", "printf") and (tee or any(w.value.startswith(">") for w in args)):
-            target = next((args[k + 1].value for k, w in enumerate(args[:-1]) if w.value in (">", ">>")), "")
-            target = target or next((w.value.lstrip(">") for w in args
-                                     if w.value.startswith(">") and len(w.value) > 2), "")
-            if tee and not target:
-                target = next((w.value for w in piped.args if not w.value.startswith("-")), "")
-            for w in args:
-                if w.value.startswith(">"):
-                    continue  # (a JSON payload's braces look like IPython's {expr}; check each value)
-                for pat in (_JSON_PAIR, _INI_PAIR, _NETRC):
-                    for m in pat.finditer(w.value):
-                        var = m.groupdict().get("name") or "password"
-                        kind = "secret" if var == "key" and "kaggle" in target else secret_name_kind(var)
-                        if _literal(m.group("value")) and credential_value(m.group("value"), kind):
-                            s, e = value_span(w, text, 0)
-                            raw = text[s:e]
-                            at = raw.find(m.group("value"))
-                            if at >= 0:
-                                s, e = s + at, s + at + len(m.group("value"))
-                            yield w, s, e, f"credential written to {target or 'a file'} with {name}"
+            continue
+        if w.text.startswith("-"):
+            skip_next = w.text in ("--host", "--timeout") and "=" not in w.text
+            continue
+        if not _expands(w) and credential_value(w.text, "secret"):
+            yield (*w.span(), "API key passed to wandb login")
+        break
+
+
+def _kaggle_config(line: _Line) -> Found:
+    """``kaggle config set -n key -v VALUE``"""
+    values, args = line.values, line.args
+    if "config" not in values or "set" not in values:
+        return
+    opts = dict(zip(values, args[1:]))
+    key_name = next((args[k + 1].text for k, v in enumerate(values[:-1]) if v in ("-n", "--name")), "")
+    val = opts.get("-v") or opts.get("--value")
+    if key_name in ("key", "password") and val is not None and not _expands(val) \
+            and credential_value(val.text, "secret"):
+        yield (*val.span(), "Kaggle key set with kaggle config")
+
+
+def _aws_configure(line: _Line) -> Found:
+    """``aws configure set aws_secret_access_key VALUE``"""
+    if line.values[:2] != ["configure", "set"] or len(line.args) < 4:
+        return
+    var, val = line.args[2], line.args[3]
+    key = var.text.split(".")[-1]
+    if not _expands(val) and credential_value(val.text, secret_name_kind(key)):
+        yield (*val.span(), f"{key} set with aws configure")
+
+
+def _ngrok_authtoken(line: _Line) -> Found:
+    """``ngrok authtoken VALUE``, ``ngrok config add-authtoken VALUE``"""
+    values, args = line.values, line.args
+    if values[:1] != ["authtoken"] and values[:2] != ["config", "add-authtoken"]:
+        return
+    k = 1 if values[0] == "authtoken" else 2
+    if k < len(args) and not args[k].text.startswith("-") and not _expands(args[k]) \
+            and credential_value(args[k].text, "secret"):
+        yield (*args[k].span(), "ngrok authtoken in a shell line")
+
+
+def _dvc_remote(line: _Line) -> Found:
+    """``dvc remote modify [--local] <remote> secret_access_key VALUE`` (also password, account_key, sas_token...)"""
+    if line.values[:2] != ["remote", "modify"]:
+        return
+    pos = [w for w in line.args[2:] if not w.text.startswith("-")]
+    if len(pos) >= 3:
+        opt, val = pos[1], pos[2]
+        kind = secret_name_kind(opt.text) or (
+            "secret" if opt.text in ("connection_string", "sas_token", "account_key") else None)
+        if kind is not None and not _expands(val) and credential_value(val.text, kind):
+            yield (*val.span(), f"{opt.text} set with dvc remote modify")
+
+
+def _credential_options(line: _Line) -> Found:
+    """``--token X``, ``--token=X``, ``--hub_token X``, ``--password X``, ``--api-key X`` of any program."""
+    args, name = line.args, line.name
+    for k, w in enumerate(args):
+        v = w.text
+        if not v.startswith("-") or len(v) < 3:
+            continue
+        opt, eq, inline = v.lstrip("-").partition("=")
+        kind = secret_name_kind(opt.replace("-", "_"))
+        if kind is None:
+            continue
+        if eq:
+            if _literal(inline) and not _expands(w) and credential_value(inline, kind):
+                yield (*w.span(len(v) - len(inline)), f"credential passed as {v.split('=')[0]} to {name}")
+        elif k + 1 < len(args):
+            nxt = args[k + 1]
+            if not nxt.text.startswith("-") and not _expands(nxt) and credential_value(nxt.text, kind):
+                yield (*nxt.span(), f"credential passed as {v} to {name}")
+
+
+def _dash_p(line: _Line) -> Found:
+    """``-p PASSWORD`` for ``sshpass`` and ``docker login``"""
+    values, args = line.values, line.args
+    if line.name == "docker" and not (values and values[0].startswith("login")):
+        return
+    if "-p" in values:
+        k = values.index("-p")
+        if k + 1 < len(args) and not _expands(args[k + 1]) and credential_value(args[k + 1].text, "password"):
+            yield (*args[k + 1].span(), f"password passed with -p to {line.name}")
+
+
+def _mysql_p(line: _Line) -> Found:
+    """``-pPASSWORD`` for the MySQL clients"""
+    for w in line.args:
+        if w.text.startswith("-p") and len(w.text) > 2 and not _expands(w) \
+                and credential_value(w.text[2:], "password"):
+            yield (*w.span(2), f"password passed with -p to {line.name}")
+
+
+def _http_auth(line: _Line) -> Found:
+    """``curl -u user:password``, ``curl -H "Authorization: Bearer X"``"""
+    args, name = line.args, line.name
+    for k, w in enumerate(args[:-1]):
+        nxt = args[k + 1]
+        if _expands(nxt):
+            continue
+        if w.text in ("-u", "--user", "--proxy-user") and ":" in nxt.text:
+            pw = nxt.text.split(":", 1)[1]
+            if credential_value(pw, "password"):
+                yield (*nxt.span(len(nxt.text) - len(pw)), f"password passed with {w.text} to {name}")
+        elif w.text in ("-H", "--header"):
+            m = _HEADER.match(nxt.text)
+            if m and (m.group("name").lower() in ("authorization", "proxy-authorization")
+                      or secret_name_kind(m.group("name").replace("-", "_"))) \
+                    and credential_value(m.group("value"), "secret"):
+                yield (*nxt.span(m.start("value")),
+                       f"credential in the {m.group('name')} header of {name}")
+
+
+def _echo_to_file(line: _Line) -> Found:
+    """``echo '{"username": "me", "key": "..."}' > ~/.kaggle/kaggle.json``, ``... | tee .env``"""
+    piped = line.piped
+    tee = piped is not None and (program(piped) or _NO_PROGRAM).program == "tee"
+    redirect = stdout_to_file(line.command)
+    if not tee and redirect is None:
+        return
+    target = redirect.target.text if redirect is not None and redirect.target is not None else ""
+    if tee and not target:
+        target = next((w for w in (program(piped) or _NO_PROGRAM).args if not w.text.startswith("-")), None)
+        target = target.text if target is not None else ""
+    for w in line.args:  # (a JSON payload's braces look like IPython's {expr}; check each value)
+        for pat in (_JSON_PAIR, _INI_PAIR, _NETRC):
+            for m in pat.finditer(w.text):
+                var = m.groupdict().get("name") or "password"
+                kind = "secret" if var == "key" and "kaggle" in target else secret_name_kind(var)
+                if _literal(m.group("value")) and credential_value(m.group("value"), kind):
+                    yield (*w.span(m.start("value"), m.end("value")),
+                           f"credential written to {target or 'a file'} with {line.name}")
+
+
+_NO_PROGRAM = Invocation("", Word("", 0, 0, ()), ())
+
+# (the programs it reads, or None for every program; extractor), in the order findings are made
+_EXTRACTORS: tuple[tuple[frozenset[str] | None, Callable[[_Line], Found]], ...] = (
+    (None, _assignments),
+    (frozenset({"wandb"}), _wandb_login),
+    (frozenset({"kaggle"}), _kaggle_config),
+    (frozenset({"aws"}), _aws_configure),
+    (frozenset({"ngrok"}), _ngrok_authtoken),
+    (frozenset({"dvc"}), _dvc_remote),
+    (None, _credential_options),
+    (frozenset({"sshpass", "docker"}), _dash_p),
+    (frozenset({"mysql", "mysqldump", "mysqladmin"}), _mysql_p),
+    (frozenset({"curl", "wget", "http", "https"}), _http_auth),
+    (frozenset({"echo", "printf"}), _echo_to_file),
+)
+
+
+def _extractors(name: str) -> list[Callable[[_Line], Found]]:
+    return [extract for programs, extract in _EXTRACTORS if programs is None or name in programs]

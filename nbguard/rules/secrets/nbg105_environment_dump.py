@@ -4,6 +4,7 @@ import ast
 import re
 
 from ...model import Severity
+from .._shell import parse, program, stdout_to_file
 from ..base import Rule
 from ._shared import (
     SHOWN_CALL_NAMES,
@@ -13,7 +14,6 @@ from ._shared import (
     saved_secret_env_names,
     secret_name_kind,
     shown_args,
-    split_shell,
 )
 
 # Programs that, run without arguments, print every environment variable with its value.
@@ -127,14 +127,15 @@ class EnvironmentDump(Rule):
     def check_shell(self, cmd, ctx) -> None:
         if cmd.origin == "%%writefile":
             return  # a script written to a file: its output is not the notebook's
-        commands = split_shell(cmd.text)
+        commands = parse(cmd.text)
         for i, c in enumerate(commands):
-            name = c.name
+            inv = program(c)
+            name = inv.program if inv is not None else ""
             if name not in _DUMPERS:
                 continue
-            args = c.args
+            args = [a.text for a in inv.args]
             if name == "env":
-                if any(not a.value.startswith("-") for a in args):
+                if any(not a.startswith("-") for a in args):
                     continue  # env VAR=1 cmd: runs a command
             elif name == "printenv":
                 if args:
@@ -143,18 +144,19 @@ class EnvironmentDump(Rule):
                 if args:
                     continue  # set -e, set -x ...
             elif name == "compgen":
-                if [a.value for a in args] != ["-v"]:
+                if args != ["-v"]:
                     continue
-            elif [a.value for a in args] not in ([], *([o] for o in _DUMPERS[name])):
+            elif args not in ([], *([o] for o in _DUMPERS[name])):
                 continue
-            if any(a.value.startswith(">") for a in args):
+            if stdout_to_file(c):
                 continue  # written to a file, not shown
-            nxt = commands[i + 1] if i + 1 < len(commands) and commands[i + 1].op == "|" else None
+            nxt = commands[i + 1] if c.sep == "|" and i + 1 < len(commands) else None
             if nxt is not None:
-                if nxt.name in ("wc", "true") or any(a.value.startswith(">") for a in nxt.args):
+                after = program(nxt)
+                if (after is not None and after.program in ("wc", "true")) or stdout_to_file(nxt):
                     continue
-                if nxt.name in ("grep", "egrep", "fgrep", "rg", "awk", "sed"):
-                    pattern = " ".join(a.value for a in nxt.args if not a.value.startswith("-"))
+                if after is not None and after.program in ("grep", "egrep", "fgrep", "rg", "awk", "sed"):
+                    pattern = " ".join(a.text for a in after.args if not a.text.startswith("-"))
                     if not (_SECRET_PATTERN.search(pattern) or secret_name_kind(pattern)):
                         continue
             start = c.words[0].start

@@ -4,8 +4,9 @@ import ast
 import re
 
 from ...model import Severity
+from .._shell import parse, program, stdout_to_file
 from ..base import Rule
-from ._shared import SHOWN_CALL_NAMES, is_displayed_last_expr, shown_args, split_shell
+from ._shared import SHOWN_CALL_NAMES, is_displayed_last_expr, shown_args
 
 # Files whose whole content is a credential (or a store of them).
 CREDENTIAL_FILE = re.compile(
@@ -83,16 +84,14 @@ class CredentialFileDisplayed(Rule):
     def check_shell(self, cmd, ctx) -> None:
         if cmd.origin == "%%writefile":
             return  # a script written to a file: its output is not the notebook's
-        for c in split_shell(cmd.text):
-            if c.name not in _PRINTERS:
+        for c in parse(cmd.text):
+            inv = program(c)
+            if inv is None or inv.program not in _PRINTERS or stdout_to_file(c):
                 continue
-            args = c.args
-            if any(a.value.startswith(">") for a in args):
-                continue
-            for w in args:
-                if not w.value.startswith("-") and credential_path(w.value):
-                    ctx.report(self, cmd.span(w.start, w.end), f"credential file {w.value} is printed with {c.name}",
-                               sensitive=False)
+            for w in inv.args:
+                if not w.text.startswith("-") and credential_path(w.text):
+                    ctx.report(self, cmd.span(w.start, w.end),
+                               f"credential file {w.text} is printed with {inv.program}", sensitive=False)
                     break
 
     def check_magic(self, magic, ctx) -> None:

@@ -4,8 +4,16 @@ import ast
 import re
 
 from ...model import Severity
+from .._shell import parse, program, stdout_to_file
 from ..base import Rule
-from ._shared import SHOWN_CALL_NAMES, PROVIDER_ENV, cell_has_output, is_displayed_last_expr, secret_name_kind, shown_args, split_shell
+from ._shared import (
+    SHOWN_CALL_NAMES,
+    cell_has_output,
+    is_displayed_last_expr,
+    secret_env_name,
+    secret_name_kind,
+    shown_args,
+)
 
 _GETPASS = ("getpass.getpass", "getpass")
 _SECRET_STORES = ("google.colab.userdata.get", "UserSecretsClient().get_secret", "kaggle_secrets.UserSecretsClient",
@@ -14,8 +22,32 @@ _SECRET_STORES = ("google.colab.userdata.get", "UserSecretsClient().get_secret",
 _SHELL_VAR = re.compile(r"\$\{?(?P<name>[A-Za-z_]\w*)\}?|\{(?P<expr>[A-Za-z_][\w.]*)\}")
 
 
-def _secret_env(name: str | None) -> bool:
-    return bool(name) and (name.upper() in PROVIDER_ENV or secret_name_kind(name) in ("secret", "password"))
+_secret_env = secret_env_name
+
+# Attribute names that are a credential only on a credential object: ``credentials.token`` (a
+# google.auth access token), ``session.token`` -- but ``out.token`` is a language model's output
+# token and ``tokenizer.token`` a vocabulary entry.
+_BARE_ATTRS = frozenset({"token", "key", "secret", "value"})
+_CREDENTIAL_OBJECT = re.compile(r"cred|auth|oauth|login|session|secret|passw|jwt|bearer|api_?key|access|sts", re.I)
+
+
+def _credential_object(expr: ast.expr, scope) -> bool:
+    """Is ``expr`` (the object of an attribute) a credentials or auth object, by its name or by
+    what it was made from (``creds = google.auth.default()[0]``, ``s = boto3.Session()``)?"""
+    names = []
+    e = expr
+    while isinstance(e, (ast.Attribute, ast.Call, ast.Subscript)):
+        e = e.func if isinstance(e, ast.Call) else e.value
+        if isinstance(e, ast.Attribute):
+            names.append(e.attr)
+    if isinstance(e, ast.Name):
+        names.append(e.id)
+        bound = scope.bound_expr(e.id)
+        if bound is not None:
+            names.append(scope.qualname(bound[0].func if isinstance(bound[0], ast.Call) else bound[0]) or "")
+    if isinstance(expr, ast.Attribute):
+        names.append(expr.attr)
+    return any(_CREDENTIAL_OBJECT.search(n) for n in names if n)
 
 
 def secret_source(expr: ast.expr | None, scope, depth: int = 0) -> str | None:
@@ -39,6 +71,8 @@ def secret_source(expr: ast.expr | None, scope, depth: int = 0) -> str | None:
     if isinstance(expr, ast.Attribute):
         if secret_name_kind(expr.attr) in ("secret", "password") and not (
                 isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls")):
+            if expr.attr.lower() in _BARE_ATTRS and not _credential_object(expr.value, scope):
+                return None
             return f"attribute '{expr.attr}'"
         return None
     if isinstance(expr, ast.Call):
@@ -166,26 +200,27 @@ class SecretPrinted(Rule):
     def check_shell(self, cmd, ctx) -> None:
         if cmd.origin == "%%writefile":
             return  # a script written to a file: its output is not the notebook's
-        commands = split_shell(cmd.text)
+        commands = parse(cmd.text)
         for i, c in enumerate(commands):
-            piped = i + 1 < len(commands) and commands[i + 1].op == "|"
-            if piped and commands[i + 1].name not in ("tee", "cat", "less", "more", "head", "tail", "sed", "awk"):
+            if c.sep == "|" and i + 1 < len(commands):
+                after = program(commands[i + 1])
+                if after is None or after.program not in ("tee", "cat", "less", "more", "head", "tail", "sed", "awk"):
+                    continue
+            inv = program(c)
+            if inv is None or stdout_to_file(c):
                 continue
-            args = c.args
-            if any(a.value.startswith(">") for a in args):
-                continue
-            if c.name == "printenv":
-                for w in args:
-                    if _secret_env(w.value):
+            if inv.program == "printenv":
+                for w in inv.args:
+                    if _secret_env(w.text):
                         self._report(ctx, cmd.span(w.start, w.end),
-                                     f"printenv shows the value of environment variable {w.value}")
+                                     f"printenv shows the value of environment variable {w.text}")
                         return
-            elif c.name in ("echo", "printf"):
-                for w in args:
+            elif inv.program in ("echo", "printf"):
+                for w in inv.args:
                     for m in _SHELL_VAR.finditer(cmd.text, w.start, w.end):
                         what = self._shell_var(m, ctx)
                         if what:
-                            self._report(ctx, cmd.span(m.start(), m.end()), f"{c.name} shows the value of {what}")
+                            self._report(ctx, cmd.span(m.start(), m.end()), f"{inv.program} shows the value of {what}")
                             return
 
     def _shell_var(self, m: re.Match, ctx) -> str | None:

@@ -4,7 +4,7 @@ import ast
 import re
 
 from ...model import Severity
-from .._filters import is_local_host, url_host
+from .._hosts import is_local_host, url_host
 from .._shell import (CondaInstall, Option, PipInstall, ShellViaArgv, all_commands, installer, installs, resolve,
                       text_span, word_span)
 from .._calls import last_names

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 from ...model import Severity
-from .._filters import url_host
+from .._hosts import url_host
 from .._shell import (PipInstall, Requirement, ShellViaArgv, all_commands, installer, installs, is_python,
                       pip_install, resolve, word_span)
 from .._calls import last_names

@@ -5,7 +5,7 @@ import re
 
 from ...model import Severity
 from .._calls import last_names
-from .._filters import url_host
+from .._hosts import url_host
 from .._shell import SHELLS, Invocation, SimpleCommand, Word, all_pipelines, resolve, text_span
 from ..base import Rule
 

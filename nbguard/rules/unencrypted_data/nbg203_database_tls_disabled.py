@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 
 from ...model import Severity
 from .._calls import anchor, dict_value, entry_value, env_sets, known_false, known_true, magic_env_sets, may_have_kw
+from .._hosts import authority_hosts
 from .._urls import is_internal_host
 from ..base import Rule
 
@@ -39,21 +40,25 @@ def _q(text: str) -> dict[str, str]:
     return {k.lower(): v for k, v in parse_qsl(text, keep_blank_values=True)}
 
 
-def _hosts(netloc: str) -> list[str]:
-    hostpart = netloc.rsplit("@", 1)[-1]
-    out = []
-    for h in hostpart.split(","):
-        h = h.strip()
-        if h.startswith("["):
-            h = h[1:h.find("]")] if "]" in h else h
-        elif ":" in h:
-            h = h.split(":", 1)[0]
-        out.append(h.lower())
-    return out
-
-
 def _all_local(hosts: list[str]) -> bool:
     return all(not h or h.startswith("/") or "%2f" in h or is_internal_host(h) for h in hosts)
+
+
+def _loopback(h: str) -> bool:
+    """The same machine: no host (the default Unix socket), a socket path, localhost, 127/8, ::1."""
+    return not h or h.startswith("/") or "%2f" in h or h in ("localhost", "::1") or h.startswith("127.") \
+        or h.endswith(".localhost")
+
+
+def _reach(hosts: list[str]) -> str:
+    """"loopback" (TLS adds nothing), "internal" (a single-label, cluster or LAN name: still a
+    network hop, where turning TLS off is a lower-severity finding) or "remote"."""
+    if all(_loopback(h) for h in hosts):
+        return "loopback"
+    return "internal" if _all_local(hosts) else "remote"
+
+
+_INTERNAL_NOTE = " (an internal host, but still a network hop)"
 
 
 def dsn_problem(text: str, complete: bool) -> tuple[Severity, str, str] | None:
@@ -75,45 +80,61 @@ def dsn_problem(text: str, complete: bool) -> tuple[Severity, str, str] | None:
         netloc, _, q = netloc.partition("?")
         tail = "?" + q
     query = _q(tail.split("?", 1)[1]) if "?" in tail else {}
-    hosts = _hosts(netloc)
+    hosts = authority_hosts(netloc)
     if "host" in query:
         hosts = [query["host"].lower()]
     if "\x00" in "".join(hosts) or (not complete and not netloc):
         hosts_known = False
     else:
         hosts_known = True
-        if _all_local(hosts):
+        reach = _reach(hosts)
+        if reach == "loopback":
             return None
+        if reach == "internal":
+            # TLS switched off on purpose is a finding (lower); its mere absence is not, inside a cluster
+            problem = _dsn_problem(scheme, kind, m, query, hosts, True, complete)
+            if problem is None or not problem[3]:
+                return None
+            return Severity.LOW, problem[1] + _INTERNAL_NOTE, problem[2]
+    problem = _dsn_problem(scheme, kind, m, query, hosts, hosts_known, complete)
+    return problem[:3] if problem is not None else None
+
+
+def _dsn_problem(scheme: str, kind: str, m: re.Match, query: dict, hosts: list[str], hosts_known: bool,
+                 complete: bool) -> tuple[Severity, str, str, bool] | None:
+    """dsn_problem's findings with a flag: True when TLS is switched off explicitly (a parameter
+    says so), False when the finding is the absence of TLS (no sslmode, redis://)."""
     host = hosts[0] if hosts_known and hosts else ""
     where = f" to {host}" if host else ""
     if kind == "PostgreSQL":
         mode = query.get("sslmode", "").lower()
         if mode in _WEAK_SSLMODES:
-            return Severity.MEDIUM, f"PostgreSQL connection{where}: {_WEAK_SSLMODES[mode]}", host
+            return Severity.MEDIUM, f"PostgreSQL connection{where}: {_WEAK_SSLMODES[mode]}", host, True
         if not mode and complete and hosts_known:
             return (Severity.LOW, (f"PostgreSQL connection{where} without sslmode: libpq defaults to "
-                                  f"'prefer', which never checks the server certificate"), host)
+                                  f"'prefer', which never checks the server certificate"), host, False)
     elif kind in ("MySQL", "MariaDB"):
         if query.get("ssl_disabled", "").lower() in ("true", "1") or \
                 query.get("ssl_mode", query.get("ssl-mode", "")).lower() == "disabled":
-            return Severity.MEDIUM, f"{kind} connection{where} with TLS disabled", host
+            return Severity.MEDIUM, f"{kind} connection{where} with TLS disabled", host, True
     elif kind == "MongoDB":
         for key in ("tls", "ssl"):
             if query.get(key.lower(), "").lower() == "false":
-                return Severity.MEDIUM, f"MongoDB connection{where} with {key}=false", host
+                return Severity.MEDIUM, f"MongoDB connection{where} with {key}=false", host, True
         for key in ("tlsallowinvalidcertificates", "tlsinsecure", "tlsallowinvalidhostnames"):
             if query.get(key, "").lower() == "true":
-                return Severity.MEDIUM, f"MongoDB connection{where} that does not verify the server ({key})", host
+                return Severity.MEDIUM, f"MongoDB connection{where} that does not verify the server ({key})", host, True
         if m.group(0).rstrip("/").lower().startswith("mongodb:") and "+srv" not in m.group(0).lower() \
                 and complete and hosts_known and not any(query.get(k, "").lower() == "true" for k in ("tls", "ssl")):
             return (Severity.MEDIUM, (f"MongoDB connection{where} over mongodb:// without tls=true: "
-                                     f"queries, results and credentials travel in cleartext"), host)
+                                     f"queries, results and credentials travel in cleartext"), host, False)
     elif kind == "Redis":
         if scheme == "redis" and hosts_known:
             return (Severity.MEDIUM, (f"Redis connection{where} over redis://: commands, data and the AUTH "
-                                     f"password travel in cleartext (use rediss://)"), host)
+                                     f"password travel in cleartext (use rediss://)"), host, False)
         if scheme == "rediss" and query.get("ssl_cert_reqs", "").lower() in ("none", "cert_none"):
-            return Severity.MEDIUM, f"Redis connection{where} with ssl_cert_reqs=none: the certificate is not checked", host
+            return (Severity.MEDIUM, f"Redis connection{where} with ssl_cert_reqs=none: the certificate is not checked",
+                    host, True)
     return None
 
 
@@ -130,20 +151,28 @@ def _keyword_dsn(text: str) -> tuple[Severity, str, str] | None:
     if m and "=" in text:
         h = _KV_HOST.search(text)
         host = h.group(1).lower() if h else ""
-        if not host or _all_local([host]) and "\x00" not in host:
+        reach = "remote" if "\x00" in host else _reach([host])
+        if reach == "loopback":
             return None
         host = "" if "\x00" in host else host
         mode = m.group(1).lower()
-        return Severity.MEDIUM, f"PostgreSQL connection{' to ' + host if host else ''}: {_WEAK_SSLMODES[mode]}", host
+        msg = f"PostgreSQL connection{' to ' + host if host else ''}: {_WEAK_SSLMODES[mode]}"
+        if reach == "internal":
+            return Severity.LOW, msg + _INTERNAL_NOTE, host
+        return Severity.MEDIUM, msg, host
     m = _ODBC_WEAK.search(text)
     if m:
         s = _ODBC_SERVER.search(text)
         host = s.group(1).strip().lower() if s else ""
-        if not host or ("\x00" not in host and _all_local([host])):
+        reach = "remote" if "\x00" in host else _reach([host])
+        if reach == "loopback":
             return None
         host = "" if "\x00" in host else host
-        return (Severity.MEDIUM, (f"SQL Server connection{' to ' + host if host else ''} with "
-                                 f"'{' '.join(m.group(1).split())}': traffic is not protected by a verified TLS"), host)
+        msg = (f"SQL Server connection{' to ' + host if host else ''} with "
+               f"'{' '.join(m.group(1).split())}': traffic is not protected by a verified TLS")
+        if reach == "internal":
+            return Severity.LOW, msg + _INTERNAL_NOTE, host
+        return Severity.MEDIUM, msg, host
     return None
 
 
@@ -183,24 +212,24 @@ def _dsn_hosts(text: str) -> list[str] | None:
     if m:
         netloc = re.split(r"[/?]", text[m.end():], maxsplit=1)[0]
         q = text.split("?", 1)[1] if "?" in text else ""
-        hosts = [_q(q)["host"].lower()] if "host" in _q(q) else _hosts(netloc)
+        hosts = [_q(q)["host"].lower()] if "host" in _q(q) else authority_hosts(netloc)
     else:
         h = _KV_HOST.search(text)
         hosts = [h.group(1).lower()] if h else [""]
     return None if any("\x00" in h for h in hosts) else hosts
 
 
-def _call_is_local(call, host_text: str | None) -> bool:
-    """Does a connect call reach only local hosts (host=, or the DSN it is given)?"""
+def _call_reach(call, host_text: str | None) -> str:
+    """Where a connect call goes (host=, or the DSN it is given): see :func:`_reach`."""
     if host_text is not None:
-        return _all_local([host_text])
+        return _reach([host_text])
     if call.arg("host", None) is not None:
-        return False  # a host that is not known statically
+        return "remote"  # a host that is not known statically
     if not call.node.args:
-        return True  # no host, no DSN: the default Unix socket
+        return "loopback"  # no host, no DSN: the default Unix socket
     t = template(call.node.args[0], call.scope)
     hosts = _dsn_hosts(t[0]) if t is not None else None
-    return hosts is not None and _all_local(hosts)
+    return _reach(hosts) if hosts is not None else "remote"
 
 
 class DatabaseTlsDisabled(Rule):
@@ -213,7 +242,10 @@ class DatabaseTlsDisabled(Rule):
     `tlsInsecure` and `mongodb://` without `tls=true`, `redis://` (not `rediss://`),
     and SQL Server `Encrypt=no`/`TrustServerCertificate=yes`. A remote PostgreSQL DSN
     with no `sslmode` at all is reported at low severity: libpq then uses `prefer`.
-    Local hosts, Unix sockets and the Cloud SQL socket path are exempt.
+    TLS switched off on purpose to an internal host (a single-label or cluster name such
+    as `analytics-db`, `postgres`, `*.svc.cluster.local`) is reported at low severity: it
+    is still a network hop; its mere absence there is not reported. Loopback, Unix sockets
+    and the Cloud SQL socket path are exempt.
 
     ## Why is this bad?
     Without TLS, queries, result sets (often the very data the notebook analyses)
@@ -296,7 +328,10 @@ class DatabaseTlsDisabled(Rule):
         scope = call.scope
         host = call.value("host", None)
         host_text = host.value.lower() if host is not None and isinstance(host.value, str) and not host.partial else None
-        local = _call_is_local(call, host_text)
+        reach = _call_reach(call, host_text)
+        local = reach == "loopback"
+        # TLS switched off to an internal host: reported, lower (the note says why)
+        sev, note = (Severity.LOW, _INTERNAL_NOTE) if reach == "internal" else (None, "")
         explicit = False
         for name in ("sslmode", "ssl_mode"):
             v = call.value(name, None)
@@ -306,10 +341,11 @@ class DatabaseTlsDisabled(Rule):
                 if mode in _WEAK_SSLMODES and not local:
                     ctx.report_node(self, anchor(call, call.arg(name, None)),
                                     f"PostgreSQL connection{' to ' + host_text if host_text else ''}: "
-                                    f"{_WEAK_SSLMODES[mode]}")
+                                    f"{_WEAK_SSLMODES[mode]}{note}", severity=sev)
                     return None
                 if mode == "disabled" and not local:
-                    ctx.report_node(self, anchor(call, call.arg(name, None)), "MySQL connection with ssl_mode=DISABLED")
+                    ctx.report_node(self, anchor(call, call.arg(name, None)), "MySQL connection with ssl_mode=DISABLED" + note,
+                                    severity=sev)
                     return None
         for holder in ("connect_args", "query"):
             d = dict_value(scope, call.arg(holder, None))
@@ -321,24 +357,25 @@ class DatabaseTlsDisabled(Rule):
                     explicit = True
                     if v.value.lower() in _WEAK_SSLMODES and not local:
                         ctx.report_node(self, anchor(call, getattr(entry, "expr", None)),
-                                        f"PostgreSQL connection: {_WEAK_SSLMODES[v.value.lower()]}")
+                                        f"PostgreSQL connection: {_WEAK_SSLMODES[v.value.lower()]}" + note, severity=sev)
                         return None
                 if key == "ssl_disabled" and known_true(v) and not local:
                     ctx.report_node(self, anchor(call, getattr(entry, "expr", None)),
-                                    "MySQL connection with ssl_disabled=True")
+                                    "MySQL connection with ssl_disabled=True" + note, severity=sev)
                     return None
                 if key in ("ssl", "tls", "ssl_ca", "sslrootcert"):
                     explicit = True
         v = call.value("ssl_disabled", None)
         if known_true(v) and not local:
             ctx.report_node(self, anchor(call, call.arg("ssl_disabled", None)),
-                            f"MySQL connection{' to ' + host_text if host_text else ''} with ssl_disabled=True")
+                            f"MySQL connection{' to ' + host_text if host_text else ''} with ssl_disabled=True" + note,
+                            severity=sev)
             return None
         if call.qualname.startswith("asyncpg.") and call.attr in ("connect", "create_pool"):
             v = call.value("ssl", None)
             if v is not None and (known_false(v) or v.value == "disable") and not local:
                 ctx.report_node(self, anchor(call, call.arg("ssl", None)),
-                                "PostgreSQL (asyncpg) connection with ssl disabled")
+                                "PostgreSQL (asyncpg) connection with ssl disabled" + note, severity=sev)
                 return None
         for name in ("tls", "ssl"):
             v = call.value(name, None)
@@ -355,7 +392,7 @@ class DatabaseTlsDisabled(Rule):
             else None
         if host_text is not None:
             netloc = host_text.split("://", 1)[1].split("/", 1)[0] if "://" in host_text else host_text
-            if _all_local(_hosts(netloc)):
+            if _all_local(authority_hosts(netloc)):
                 return
         if q.endswith(_MONGO):
             for name in ("tls", "ssl"):

@@ -143,6 +143,10 @@ class UnsafeTorchLoad(Rule):
     call_names = last_names(_LOADS) | {"setdefault"}
 
     # -- facts ----------------------------------------------------------------------------
+    @classmethod
+    def autofix(cls, finding, site):
+        return _fix_torch_load(finding, site)
+
     def check_shell(self, cmd, ctx) -> None:
         for inst in _shell.installs(cmd.text):
             for req in getattr(inst, "requirements", ()):
@@ -250,3 +254,28 @@ class UnsafeTorchLoad(Rule):
             sev, extra = (Severity.HIGH if prov.kind == "remote" else Severity.MEDIUM), ""
         ctx.report_node(self, node, f"torch.load() without weights_only=True unpickles arbitrary objects on torch "
                                     f"< 2.6{prov.text}{extra}", severity=sev)
+
+
+# -- autofix (nbguard fix) ----------------------------------------------------------------
+
+
+def _fix_torch_load(f, site):
+    """``weights_only=True`` added to a ``torch.load(...)`` that does not set it (an explicit
+    ``False`` is the author's choice)."""
+    from ...fixsite import Edit
+
+    text = site.text
+    hit = site.enclosing_call(("load",), allow_name=True)
+    if hit is None:
+        return None
+    call, _ = hit
+    if any(k.arg is None or k.arg == "weights_only" for k in call.keywords):
+        return None  # set explicitly, or possibly inside **kwargs
+    args = list(call.args) + list(call.keywords)
+    if not args:
+        return None
+    last = max(args, key=lambda a: (a.end_lineno, a.end_col_offset))
+    rng = text.range(last)
+    if rng is None:
+        return None
+    return Edit(rng[1], rng[1], ", weights_only=True", f, "weights_only=True")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ast
+
 from ...model import Severity
 from .._calls import anchor
 from ..base import Rule
@@ -57,6 +59,10 @@ class UnsafeYamlLoad(Rule):
     peers = ("bandit:B506", "ruff:S506", "semgrep:python.lang.security.deserialization.avoid-pyyaml-load")
     fix = "use yaml.safe_load (or Loader=yaml.SafeLoader / CSafeLoader)"
 
+    @classmethod
+    def autofix(cls, finding, site):
+        return _fix_yaml_load(finding, site)
+
     def check_call(self, call, ctx) -> None:
         q = call.qualname
         attr = call.attr
@@ -108,3 +114,46 @@ class UnsafeYamlLoad(Rule):
         elif call.attr in _LOAD and call.qualname in ("ruamel.yaml.load", "ruamel.yaml.load_all",
                                                       "ruamel.yaml.main.load", "ruamel.yaml.main.load_all"):
             self._loader(call, ctx, f"ruamel.yaml.{call.attr}()", ruamel=True)
+
+
+# -- autofix (nbguard fix) ----------------------------------------------------------------
+
+
+_YAML_SAFE = {"load": "safe_load", "load_all": "safe_load_all", "unsafe_load": "safe_load",
+              "unsafe_load_all": "safe_load_all"}
+
+
+def _fix_yaml_load(f, site):
+    """``yaml.load(x)`` / ``yaml.load(x, Loader=...)`` becomes ``yaml.safe_load(x)``."""
+    from ...fixsite import Edit
+
+    text = site.text
+    hit = site.enclosing_call(tuple(_YAML_SAFE), allow_name=False)
+    if hit is None:
+        return None
+    call, rng = hit
+    func = call.func
+    if not isinstance(func, ast.Attribute) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    loader = None
+    if len(call.args) == 2 and not call.keywords:
+        loader = call.args[1]
+    elif len(call.args) == 1 and len(call.keywords) == 1 and call.keywords[0].arg == "Loader":
+        loader = call.keywords[0]
+    elif not (len(call.args) == 1 and not call.keywords):
+        return None  # stream= keyword or extra arguments: leave it to a person
+    func_rng = text.range(func)
+    if func_rng is None or not text.source[:func_rng[1]].endswith(func.attr):
+        return None
+    head = text.source[rng[0]:func_rng[1] - len(func.attr)] + _YAML_SAFE[func.attr]
+    first_rng = text.range(call.args[0])
+    if first_rng is None:
+        return None
+    if loader is None:
+        new = head + text.source[func_rng[1]:rng[1]]
+    else:
+        loader_rng = text.range(loader)
+        if loader_rng is None:
+            return None
+        new = head + text.source[func_rng[1]:first_rng[1]] + text.source[loader_rng[1]:rng[1]]
+    return Edit(rng[0], rng[1], new, f, f"yaml.{_YAML_SAFE[func.attr]}")

@@ -19,7 +19,7 @@ import html
 import re
 from typing import Any
 
-from .model import CATEGORIES, Severity
+from ..model import CATEGORIES, Severity
 
 SEVERITY_COLORS = {
     "critical": "#8e0000",
@@ -246,8 +246,8 @@ def markdown_html(md: str) -> str:
 
 
 def rule_doc_html(code: str) -> str:
-    from .docs import render_rule
-    from .rules.base import get_rule
+    from ..api import get_rule
+    from ..docs import render_rule
 
     rule = get_rule(code)
     if rule is None:

@@ -78,7 +78,7 @@ class _HelpShown(Exception):
 
 
 def build_parser(cell: bool = False) -> argparse.ArgumentParser:
-    from .cli import add_rule_options
+    from ..cli import add_rule_options
 
     prog = "%%nbguard" if cell else "%nbguard"
     p = _Parser(prog=prog, add_help=True,
@@ -109,8 +109,8 @@ def parse_line(line: str, cell: bool = False) -> argparse.Namespace:
 
 def make_config(args: argparse.Namespace, start: str):
     """The CLI's config rules: [tool.nbguard] near ``start``, then the options."""
-    from .cli import UsageError
-    from .cli import make_config as cli_make_config
+    from ..cli import UsageError
+    from ..cli import make_config as cli_make_config
 
     ns = argparse.Namespace(paths=[start], config=args.config, select=args.select, ignore=args.ignore,
                             min_severity=args.min_severity, no_outputs=args.no_outputs)
@@ -220,7 +220,7 @@ class NbguardMagics(Magics):
         return None
 
     def _lint(self, args: argparse.Namespace):
-        from .api import lint_file, lint_notebook, lint_paths
+        from ..api import lint_file, lint_notebook, lint_paths
 
         if args.target:
             path = os.path.expanduser(args.target)
@@ -271,7 +271,7 @@ class NbguardMagics(Magics):
                            "outputs": [], "source": src} for i, src in enumerate(cells)]}
 
     def find_target(self) -> Target:
-        from .notebook import NotebookError, read_notebook
+        from ..notebook import NotebookError, read_notebook
 
         path, how = notebook_path(self.shell.user_ns)
         n = len(self.executed_inputs())
@@ -303,7 +303,7 @@ class NbguardMagics(Magics):
 
     # ---- %nbguard on / off ------------------------------------------------------------
     def _start_watch(self, args: argparse.Namespace) -> None:
-        from .model import Severity
+        from ..model import Severity
 
         config = make_config(args, os.getcwd())
         self._stop_watch()
@@ -330,7 +330,7 @@ class NbguardMagics(Magics):
 
     def check_cell(self, raw_cell: str, config) -> list:
         """Findings of ``raw_cell``, linted after the kernel's earlier inputs (for context)."""
-        from .api import lint_notebook
+        from ..api import lint_notebook
 
         nb = self.history_notebook(extra=raw_cell, limit=CONTEXT_INPUTS)
         last = len(nb["cells"]) - 1

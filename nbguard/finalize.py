@@ -1,0 +1,111 @@
+"""From a run's raw findings to what a person sees: suppressed (:mod:`nbguard.suppress`),
+filtered by severity and per-path ignores, de-duplicated, **masked**, clipped, located in the raw
+file, fingerprinted (:func:`content_hash`, which baselines use) and sorted."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+
+from .config import Config
+from .context import RawFinding
+from .mask import mask_line, secret_spans
+from .model import Finding
+from .notebook import Notebook
+from .selectors import matches
+from .suppress import is_suppressed, suppressions
+
+SNIPPET_MAX = 240
+
+
+def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Finding]:
+    sup = suppressions(nb)
+    path_ignores = config.ignores_for_path(nb.path)
+    kept = [f for f in raw
+            if f.severity >= config.min_severity
+            and not any(matches(f.rule, x) for x in path_ignores)
+            and not is_suppressed(f, sup)]
+    # Sensitive spans are masked wherever their line is shown, by any finding.
+    sensitive: dict[tuple, list[tuple[int, int]]] = {}
+    for f in raw:
+        if f.sensitive and f.line == f.end_line:
+            sensitive.setdefault((f.cell, f.where, f.output, id(f.text), f.line), []).append((f.column, f.end_column))
+    kept = _dedupe(kept)
+    # every raw-file line the findings need, located in one pass over the file
+    nb.prepare_raw_lines([(f.text.source.json_path, f.text.source.is_list, f.line)
+                          for f in kept if f.text.source is not None])
+    out = []
+    for f in kept:
+        cell = nb.cells[f.cell] if 0 <= f.cell < len(nb.cells) else None
+        lines = f.text.lines
+        line_text = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
+        spans = sensitive.get((f.cell, f.where, f.output, id(f.text), f.line), [])
+        if f.sensitive and f.line != f.end_line:
+            spans = spans + [(f.column, len(line_text) + 1)]
+        spans = spans + secret_spans(line_text)  # whatever rules are selected
+        snippet = mask_line(line_text, spans) if spans else line_text
+        snippet = _clip(snippet, f.column)
+        src = f.text.source
+        raw_line = nb.raw_line(src.json_path, src.is_list, f.line) if src is not None else None
+        out.append(Finding(
+            path=nb.path, rule=f.rule.code, name=f.rule.name, category=f.rule.category,
+            severity=f.severity, cell=f.cell, cell_id=cell.id if cell else None,
+            cell_type=cell.cell_type if cell else None, where=f.where, output=f.output,
+            line=f.line, column=f.column, end_line=f.end_line, end_column=f.end_column,
+            message=f.message, snippet=snippet, fix=f.rule.fix, cwe=f.rule.cwe, raw_line=raw_line,
+            content_hash=content_hash(f.rule.code, f.where, span_text(lines, f.line, f.column, f.end_line,
+                                                                      f.end_column) or line_text)))
+    out.sort(key=lambda x: x.sort_key)
+    return out
+
+
+def span_text(lines: list[str], line: int, col: int, end_line: int, end_col: int) -> str:
+    """The text of a 1-based, end-exclusive span over ``lines``."""
+    if not 0 < line <= len(lines):
+        return ""
+    if end_line <= line:
+        return lines[line - 1][col - 1:max(col - 1, end_col - 1)]
+    parts = [lines[line - 1][col - 1:]]
+    parts.extend(lines[line:min(end_line - 1, len(lines))])
+    if end_line <= len(lines):
+        parts.append(lines[end_line - 1][:end_col - 1])
+    return "\n".join(parts)
+
+
+def content_hash(rule: str, where: str, text: str) -> str:
+    """A fingerprint of what a finding is about, not where it is: the rule, the kind of place
+    (source/output/metadata) and the offending text with whitespace normalised. It survives
+    moving cells, inserting cells, edits elsewhere and re-running; a changed secret changes it."""
+    norm = " ".join(text.split())
+    return hashlib.sha256(f"{rule}\0{where}\0{norm}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _dedupe(findings: list[RawFinding]) -> list[RawFinding]:
+    """One finding per place and category: the most severe, then the lowest code, wins."""
+    order = sorted(findings, key=lambda f: (-f.severity, f.rule.code))
+    result = []
+    # per place, the kept spans sorted by (start, end); they never overlap each other, so
+    # their ends are sorted too and only the neighbours of a new span can overlap it
+    taken: dict[tuple, list[tuple[int, int, int, int]]] = {}
+    for f in order:
+        key = (f.cell, f.where, f.output, id(f.text), f.rule.category)
+        span = (f.line, f.column, f.end_line, f.end_column)
+        spans = taken.setdefault(key, [])
+        pos = bisect.bisect_left(spans, span)
+        if any(_overlap(span, s) for s in spans[max(0, pos - 2):pos + 2]):
+            continue
+        spans.insert(pos, span)
+        result.append(f)
+    return result
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return (a[0], a[1]) < (b[2], b[3]) and (b[0], b[1]) < (a[2], a[3])
+
+
+def _clip(line: str, col: int) -> str:
+    if len(line) <= SNIPPET_MAX:
+        return line
+    start = max(0, min(col - 1 - SNIPPET_MAX // 3, len(line) - SNIPPET_MAX))
+    clipped = line[start:start + SNIPPET_MAX]
+    return ("…" if start else "") + clipped + ("…" if start + SNIPPET_MAX < len(line) else "")

@@ -8,6 +8,7 @@ carets under the line still point at the right columns.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _QUOTES = "\"'`"
 _STR_PREFIX = set("rRbBuUfF")
@@ -18,11 +19,6 @@ def visible_prefix(n: int) -> int:
     if n <= 6:
         return 0
     return min(4, n // 5)
-
-
-def mask_value(value: str) -> str:
-    k = visible_prefix(len(value))
-    return value[:k] + "*" * (len(value) - k)
 
 
 def mask_line(line: str, spans: list[tuple[int, int]]) -> str:
@@ -70,8 +66,10 @@ def secret_spans(line: str) -> list[tuple[int, int]]:
     return spans
 
 
+@lru_cache(maxsize=4096)
 def mask_text(text: str) -> str:
-    """``text`` (a message, an error line, several lines) with every credential-like token masked."""
+    """``text`` (a message, an error line, several lines) with every credential-like token masked.
+    Cached: a rule's messages repeat across findings and notebooks."""
     if not text:
         return text
     return "\n".join(mask_line(ln, sp) if (sp := secret_spans(ln)) else ln for ln in text.split("\n"))

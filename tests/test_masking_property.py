@@ -57,6 +57,7 @@ def placements(c: dict[str, str]) -> list[dict]:
              f"aws_secret_access_key = {c['aws_secret']}\nEOF"),
         code(f"%%writefile .env\nWANDB_API_KEY={c['wandb']}\nDB_PASSWORD={c['db_password']}\n"),
         md(f"Use `{c['hf']}` and the service account\n```json\n{{\"private_key\": \"{pem}\"}}\n```"),
+        md(f"Token `{c['hf']}`, AWS secret {c['aws_secret']}, the db password is {c['db_password']}"),
         code("print(os.environ)", outputs=[stream(
             f"{{'WANDB_API_KEY': '{c['wandb']}', 'DB_PASSWORD': '{c['db_password']}', 'HOME': '/root'}}\n")]),
         code("resp", outputs=[{"output_type": "execute_result", "execution_count": 1, "metadata": {}, "data": {

@@ -130,10 +130,6 @@ class Rule:
         return f"https://cwe.mitre.org/data/definitions/{cls.cwe}.html" if cls.cwe else None
 
     @classmethod
-    def help_uri(cls) -> str:
-        return f"docs/rules/{cls.code}.md"
-
-    @classmethod
     def to_dict(cls) -> dict:
         return {
             "code": cls.code,

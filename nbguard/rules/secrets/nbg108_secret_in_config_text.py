@@ -107,8 +107,8 @@ class SecretInConfigText(Rule):
     texts = frozenset({"code", "markdown", "raw", "output", "metadata"})
 
     def check_text(self, text, ctx) -> None:
-        if text.kind == "metadata":
-            if _has_word(text.label) or _has_word(text.text):
+        if text.kind == "metadata":  # one string value; its name is the label's last key
+            if _has_word(text.label) or ("\n" in text.text and _has_word(text.text)):
                 self._metadata(text, ctx)
             return
         lines: set[int] | None = None  # only these lines of a code cell are settings

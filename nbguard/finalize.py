@@ -9,7 +9,7 @@ import hashlib
 
 from .config import Config
 from .context import RawFinding
-from .mask import mask_line, mask_text, secret_spans
+from .mask import MAX_SCANNED_LINE, mask_line, mask_text, secret_spans
 from .model import Finding
 from .notebook import Notebook
 from .selectors import matches
@@ -42,11 +42,11 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
         spans = sensitive.get((f.cell, f.where, f.output, id(f.text), f.line), [])
         if f.sensitive and f.line != f.end_line:
             spans = spans + [(f.column, len(line_text) + 1)]
-        if len(line_text) <= 20_000:
+        huge = len(line_text) > MAX_SCANNED_LINE
+        if not huge:
             spans = spans + secret_spans(line_text)  # line-wide, whatever rules are selected
-            snippet = _clip(mask_line(line_text, spans) if spans else line_text, f.column)
-        else:  # a huge line: mask the findings' spans, then the shown window line-wide
-            snippet = _clip(mask_line(line_text, spans) if spans else line_text, f.column)
+        snippet = _clip(mask_line(line_text, spans) if spans else line_text, f.column)
+        if huge:  # the findings' spans are masked; now the shown window, line-wide
             snippet = mask_text(snippet)
         src = f.text.source
         raw_line = nb.raw_line(src.json_path, src.is_list, f.line) if src is not None else None

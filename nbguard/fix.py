@@ -492,9 +492,9 @@ def _mask_text(source: str, spans: list[tuple[int, int, int, int]], extra=()) ->
     out = []
     for i, text in enumerate(lines, 1):
         marks = list(per_line.get(i, []))
-        for m in scan(text, extra):  # belt and braces: any credential-shaped text
-            marks.append((m.start + 1, m.end + 1))
-        marks += secret_spans(text)  # and every credential-like token of the line (comments too)
+        marks += secret_spans(text)  # every credential-like token of the line (comments too)
+        if extra:  # and the text of the plugins' extra patterns
+            marks += [(m.start + 1, m.end + 1) for m in scan(text, extra)]
         out.append(mask_line(text, marks) if marks else text)
     return out
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+# Lines longer than this are not scanned token by token: a caller shows a clipped window of such
+# a line and masks that window instead (nbguard/finalize.py).
+MAX_SCANNED_LINE = 20_000
 _QUOTES = "\"'`"
 _STR_PREFIX = set("rRbBuUfF")
 
@@ -53,7 +56,7 @@ def secret_spans(line: str) -> list[tuple[int, int]]:
     selected: provider-shaped keys, URL and command-line passwords, and every other
     credential-like token (:func:`credential_spans`), found or not.
     """
-    if len(line) > 20_000:  # a caller shows a clipped window of such a line: mask that instead
+    if len(line) > MAX_SCANNED_LINE:
         return [(1, len(line) + 1)]
     from .rules._tokens import scan
 
@@ -168,11 +171,9 @@ def _generated(tok: str) -> bool:
         return False
     upper, lower = any(c.isupper() for c in core), any(c.islower() for c in core)
     digit = any(c.isdigit() for c in core)
-    from collections import Counter
-    from math import log2
+    from .rules._filters import shannon_entropy
 
-    n = len(core)
-    entropy = -sum(k / n * log2(k / n) for k in Counter(core).values())
+    entropy = shannon_entropy(core)
     if _AWS_SECRET_SHAPE.match(core) and upper and lower and (digit or "+" in core or "/" in core):
         # 40 characters of standard base64 (an AWS secret key's shape): random text of that length
         # may lack a digit or hold a few words; a class name of that length is made of words

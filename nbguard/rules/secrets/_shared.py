@@ -78,7 +78,8 @@ PROVIDER_ENV = frozenset({
 # Every word SECRET_NAME and _KEY_NAME (nbguard/rules/_filters.py) can match contains one of
 # these, compared with the same re.IGNORECASE folding; most names contain none of them and are
 # answered with this one search instead of four (tests/rules/test_secret_name_prefilter.py).
-_NAME_WORD = re.compile(r"pass|pwd|secret|token|key|credential|bearer", re.I)
+NAME_WORDS = ("pass", "pwd", "secret", "token", "key", "credential", "bearer")
+_NAME_WORD = re.compile("|".join(NAME_WORDS), re.I)
 
 
 # Pagination cursors ("nextPageToken", "continuation_token") are tokens of a list, not of a user.

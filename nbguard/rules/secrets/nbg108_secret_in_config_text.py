@@ -5,7 +5,7 @@ import re
 from ...model import Severity
 from .._tokens import scan
 from ..base import Rule
-from ._shared import credential_value, secret_name_kind
+from ._shared import NAME_WORDS, credential_value, secret_name_kind
 
 # A line that is one setting: `.env` / ini / properties (`NAME=value`, `name = value`), YAML
 # (`name: value`, `- name: value`), shell (`export NAME=value`), optionally wrapped in HTML tags
@@ -18,19 +18,15 @@ _SETTING = re.compile(
     [ \t]*,?[ \t]*(?:<[^<>\n]{1,80}>[ \t]*)*(?:[ \t]\#[^\n]*)?\r?$""")
 # A quoted pair anywhere in a line: JSON (`"password": "..."`), a dict repr (`'DB_PASSWORD': '...'`).
 _PAIR = re.compile(r"""(?P<q>["'])(?P<name>[A-Za-z_][\w.\-]{0,80})(?P=q)[ \t]*:[ \t]*(?P<vq>["'])(?P<qv>[^"'\\\n]{1,512})(?P=vq)""")
-# Every name secret_name_kind accepts contains one of these: texts without any are skipped at once
-# (substring tests on the lower-cased text: 8x faster than one case-insensitive regex on the corpus).
-_WORDS = ("pass", "pwd", "secret", "token", "key", "cred", "auth", "bearer")
+_HEREDOC = re.compile(r"<<-?[ \t]*(['\"]?)([A-Za-z_]\w*)\1")
+_INDEX = re.compile(r"\[\d+\]$")
 
 
 def _has_word(text: str) -> bool:
+    """Could ``text`` hold a name secret_name_kind accepts (one holding a word of NAME_WORDS)?
+    Substring tests on the lower-cased text: 8x faster than one case-insensitive regex on the corpus."""
     low = text.lower()
-    for w in _WORDS:
-        if w in low:
-            return True
-    return False
-_HEREDOC = re.compile(r"<<-?[ \t]*(['\"]?)([A-Za-z_]\w*)\1")
-_INDEX = re.compile(r"\[\d+\]$")
+    return any(w in low for w in NAME_WORDS)
 
 
 def _kind(name: str) -> str | None:
@@ -141,11 +137,10 @@ class SecretInConfigText(Rule):
                     ctx.report_offsets(self, start, m.end(group), f"credential set as {name} in {where}")
 
     def _metadata(self, text, ctx) -> None:
-        name = _INDEX.sub("", text.label).rpartition(".")[2]
-        if "\n" not in text.text and self._credential(name, text.text):
-            ctx.report_offsets(self, 0, len(text.text), f"credential in metadata ('{text.label}')")
-        elif "\n" in text.text:
+        if "\n" in text.text:
             self._scan(text, ctx, f"metadata ('{text.label}')", None)
+        elif self._credential(_INDEX.sub("", text.label).rpartition(".")[2], text.text):
+            ctx.report_offsets(self, 0, len(text.text), f"credential in metadata ('{text.label}')")
 
     @staticmethod
     def _credential(name: str, value: str) -> bool:

@@ -92,6 +92,11 @@ def settings_key(config) -> str:
     return h.hexdigest()[:24]
 
 
+def _identity(st: os.stat_result) -> list[int]:
+    """What the stat index compares: size, mtime, ctime and inode (never the access time)."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
 class Cache:
     """Results per notebook file. Picklable (worker processes store what they lint)."""
 
@@ -130,7 +135,7 @@ class Cache:
     def _known_digest(self, path: str, st: os.stat_result) -> bytes | None:
         row = self._load_index().get(os.path.abspath(path))
         try:
-            if row and row[:4] == [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
+            if row and row[:4] == _identity(st):
                 return bytes.fromhex(row[4])
         except (TypeError, ValueError, IndexError):
             pass
@@ -142,7 +147,7 @@ class Cache:
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < self.INDEX_RACY_NS:
             return  # modified just now: it may change again within the same timestamp
         index = self._load_index()
-        row = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, digest.hex()]
+        row = _identity(st) + [digest.hex()]
         key = os.path.abspath(path)
         if index.get(key) != row:
             index[key] = row
@@ -183,7 +188,9 @@ class Cache:
             return None, None
         digest = hashlib.sha256(data).digest()
         try:
-            if os.stat(path) == st:  # unchanged while we read it
+            # unchanged while we read it (not `==` on the stat results: reading the file may
+            # have updated its access time, which relatime mounts do on a file's first read)
+            if _identity(os.stat(path)) == _identity(st):
                 self._remember(path, st, digest)
         except OSError:
             pass

@@ -218,6 +218,32 @@ def test_unchanged_files_are_not_even_read_and_changed_ones_are(notebooks, tmp_p
     assert lint(notebooks, Cache(folder, Config())) == lint(notebooks, None)
 
 
+def test_a_read_that_updates_the_access_time_still_indexes_the_file(notebooks, tmp_path, monkeypatch):
+    # relatime mounts update a file's access time on its first read: a stat taken after the
+    # read then differs from the one before it in st_atime alone. The second run must still be
+    # answered from the index, without reading a file (this was an intermittent CI failure).
+    monkeypatch.setattr(Cache, "INDEX_RACY_NS", 0)
+    real_stat, read = os.stat, set()
+
+    def stat(path, *a, **kw):
+        st = real_stat(path, *a, **kw)
+        if path not in read:
+            return st
+        extra = {k: getattr(st, k) for k in ("st_blksize", "st_blocks", "st_rdev", "st_mtime_ns", "st_ctime_ns")}
+        return os.stat_result(tuple(st)[:7] + (st.st_atime + 5, st.st_mtime, st.st_ctime),
+                              dict(extra, st_atime_ns=st.st_atime_ns + 5 * 10**9))
+
+    real_read = Cache.read_source
+    monkeypatch.setattr(Cache, "read_source", lambda self, p: read.add(p) or real_read(self, p))
+    monkeypatch.setattr(os, "stat", stat)
+    folder = str(tmp_path / "cache")
+    cold = lint(notebooks, Cache(folder, Config()))
+    read.clear()
+    cache = Cache(folder, Config())
+    assert lint(notebooks, cache) == cold
+    assert cache.hits == 4 and read == set()
+
+
 def test_clean_refuses_a_folder_that_is_not_a_cache(tmp_path):
     d = tmp_path / "data"
     d.mkdir()

@@ -94,12 +94,6 @@ class RuleSet:
         self._call_name_masks: dict[tuple[str, str], int] = {}
         self._call_lists: dict[int, list[Rule]] = {}
         self._gated_text = {k for k, rs in self.text.items() if any(r.text_anchors is not None for r in rs)}
-        # text rules with a batch test on a notebook's texts of a kind (Rule.batch_may_report)
-        self.batched: dict[str, list[Rule]] = {}
-        for kind in ("metadata", "markdown", "raw", "output"):
-            rs = [r for r in self.text.get(kind, ()) if type(r).batch_may_report is not Rule.batch_may_report]
-            if rs:
-                self.batched[kind] = rs
         self._gated_shell = any(r.shell_anchors is not None for r in self.shell)
         # The path-fact observer (nbguard/rules/_paths.py): when a rule reads what earlier calls,
         # shell lines and os.environ assignments did, the engine records it after every rule

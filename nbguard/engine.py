@@ -71,9 +71,6 @@ class NotebookRun:
         self.facts: dict = {}
         self.raw: list[RawFinding] = []
         self.source_contexts: dict[int, CellContext] = {}  # code cell index -> its source context
-        # per text kind, the rules whose batch test (Rule.batch_may_report) ruled out every text
-        # of the kind in this notebook; only in a full run (an edited cell changes the batch)
-        self._batch_skip: dict[str, frozenset] | None = None if reuse_cells else {}
 
     def close(self) -> None:
         """Drop the run's contexts. Each CellContext points back at its run, so without this the
@@ -118,33 +115,15 @@ class NotebookRun:
         if not text_rules:
             return
         texts_for = self.rules.texts_for
-        skip = self._skipped(kind) if self._batch_skip is not None and kind in self.rules.batched else None
         for t in texts:
             if not t.text:
                 continue
             run = texts_for(kind, t.text)
-            if skip:
-                run = [r for r in run if r not in skip]
             if not run:
                 continue
             ctx = CellContext(self, cell, self._view(kind, t.text, t.label, t), where, output)
             for r in run:
                 r.check_text(ctx.view, ctx)
-
-    def _skipped(self, kind: str) -> frozenset:
-        """The rules of ``kind`` whose batch test fails on all of this notebook's texts of it."""
-        skip = self._batch_skip.get(kind)
-        if skip is None:
-            nb = self.nb
-            if kind in ("markdown", "raw"):
-                joined, labels = "\n".join(c.source for c in nb.cells if c.cell_type == kind), ""
-            else:
-                texts = nb.metadata_texts + [t for c in nb.cells for t in c.metadata_texts] if kind == "metadata" \
-                    else [t for c in nb.cells for o in c.outputs for t in o.texts]
-                joined, labels = "\n".join(t.text for t in texts), "\n".join(t.label for t in texts)
-            skip = self._batch_skip[kind] = frozenset(
-                r for r in self.rules.batched[kind] if not r.batch_may_report(kind, joined, labels))
-        return skip
 
     def _code_cell(self, cell: Cell) -> None:
         code = self.analyse(cell.source, self.nb.language)

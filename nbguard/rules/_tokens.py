@@ -399,18 +399,6 @@ class TokenMatch:
     source: str
 
 
-def may_match(text: str) -> bool:
-    """Could :func:`scan` find anything in ``text`` or in any part of it between newlines (its
-    built-in patterns: an anchor occurs, or an unanchored pattern's gate matches)? A cheap
-    test of a notebook's texts joined, before they are scanned one by one."""
-    table = patterns()
-    for i in _candidates(text):
-        gate = table[i].gate
-        if gate is None or gate.search(text) is not None:
-            return True
-    return False
-
-
 def scan(text: str, extra: list | tuple = ()) -> list[TokenMatch]:
     """Every credential-shaped match in ``text``, overlaps resolved (longest first)."""
     found: list[TokenMatch] = []

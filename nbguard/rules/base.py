@@ -94,14 +94,6 @@ class Rule:
     def check_magic(self, magic: "LineMagic", ctx: "CellContext") -> None: ...
     def check_text(self, text: "TextView", ctx: "CellContext") -> None: ...
 
-    # Optional, for speed: could check_text report on any of a notebook's texts of one kind
-    # ("metadata", "markdown", "raw", "output")? ``joined`` is those texts and ``labels`` their
-    # labels, each joined with newlines. False makes the engine skip check_text on all of them,
-    # so answer True whenever a text could hold a finding: a test that holds for any one text
-    # must hold for the joined text (substrings and patterns that cannot span a newline do).
-    def batch_may_report(self, kind: str, joined: str, labels: str) -> bool:
-        return True
-
     # metadata ----------------------------------------------------------------
     @classmethod
     def autofix(cls, finding: "Finding", site: "FixSite") -> "Edit | None":

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ...model import Severity
-from .._tokens import may_match, scan
+from .._tokens import scan
 from ..base import Rule
 
 _WHERE = {
@@ -62,9 +62,6 @@ class ProviderToken(Rule):
         from ._autofix import fix_secret
 
         return fix_secret(finding, site)
-
-    def batch_may_report(self, kind: str, joined: str, labels: str) -> bool:
-        return bool(self.config and self.config.extra_secret_patterns) or may_match(joined)
 
     def check_text(self, text, ctx) -> None:
         extra = self.config.extra_secret_patterns if self.config else ()

@@ -102,9 +102,6 @@ class SecretInConfigText(Rule):
     fix = "keep credentials out of the notebook: a .env outside Git, a secrets manager, or getpass(); revoke the exposed one"
     texts = frozenset({"code", "markdown", "raw", "output", "metadata"})
 
-    def batch_may_report(self, kind: str, joined: str, labels: str) -> bool:
-        return _has_word(joined) or (kind == "metadata" and _has_word(labels))
-
     def check_text(self, text, ctx) -> None:
         if text.kind == "metadata":  # one string value; its name is the label's last key
             if _has_word(text.label) or ("\n" in text.text and _has_word(text.text)):

@@ -4,6 +4,7 @@ Every shell rule reads command lines through it (NBG104-NBG107, NBG2xx, NBG4xx, 
 
 import random
 import shlex
+import time
 
 import pytest
 from helpers import lint, nb
@@ -294,3 +295,19 @@ def test_secret_after_an_ipython_call_field_is_found():
     source = "!python up.py --data {os.path.join(d, 'x')} --hub_token hf_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3x"
     (f,) = lint(nb(source), "NBG104").findings
     assert "--hub_token" in f.message
+
+
+@pytest.mark.parametrize("noise", ["{" * 100_000, ("{" * 150 + " '(x}' ") * 600])
+def test_stray_braces_are_read_in_linear_time(noise):
+    # Each stray "{" once cost a scan of up to 200 characters in Python: 100k of them took 4 s.
+    line = f"curl {noise} --token x"
+    t = time.perf_counter()
+    ws = parse(line)[0].words
+    assert time.perf_counter() - t < 1.0  # ~0.1 s here
+    assert "".join(w.text for w in ws[1:-2]) == noise.replace(" ", "").replace("'", "")
+    assert [w.text for w in ws[-2:]] == ["--token", "x"]
+
+
+def test_a_call_field_after_a_few_stray_braces_is_still_one_word():
+    ws = parse("ls {{ {x} {os.path.join(d, 'x')} --token x")[0].words
+    assert [w.text for w in ws] == ["ls", "{{", "{x}", "{os.path.join(d, 'x')}", "--token", "x"]

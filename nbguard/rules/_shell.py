@@ -140,14 +140,22 @@ _PLAIN_NO_BRACE = re.compile(r"[^ \t\r\n|&;()<>'\"\\$`{]*")
 
 
 _FIELD_MAX = 200  # characters of one {expr} field, at most (a call with its arguments)
+_FIELD_TRIES = 32  # after this many "{" that open no field, a line's braces are taken as written
 
 
 def _ipython_brace_end(text: str, i: int) -> int:
     """Index after the ``}`` closing the ``{`` at text[i] when the braces hold a call
     (``{os.path.join(d, 'x')}``: IPython evaluates it before the shell sees the line), else -1.
     Such a field would otherwise be cut at its parentheses and blanks. The search stops after
-    _FIELD_MAX characters, so a line of unclosed braces costs linear time."""
-    depth, call, n = 0, False, min(len(text), i + _FIELD_MAX)
+    _FIELD_MAX characters, and a field needs a ``(`` and a ``}`` on its line within that span
+    (two searches in C), so a line of unclosed braces costs linear time with a small constant."""
+    n = min(len(text), i + _FIELD_MAX)
+    line_end = text.find("\n", i, n)
+    if line_end >= 0:
+        n = line_end
+    if text.find("}", i, n) < 0 or text.find("(", i, n) < 0:
+        return -1
+    depth, call = 0, False
     j = i
     while j < n:
         c = text[j]
@@ -171,7 +179,9 @@ def _ipython_brace_end(text: str, i: int) -> int:
     return -1
 
 
-def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
+def _read_word(text: str, i: int, pos: Sequence[int], brace_tries: list[int]) -> tuple[Word, int]:
+    """The word at text[i]. brace_tries holds how many more stray "{" (ones that open no
+    IPython call field) the line may test before its braces are taken as written."""
     n = len(text)
     start = i
     if text[i] not in _WORD_START_SPECIAL:
@@ -267,11 +277,12 @@ def _read_word(text: str, i: int, pos: Sequence[int]) -> tuple[Word, int]:
         elif c == "`":
             i = backtick_sub(i)
             expansion = True
-        elif c == "{" and (j := _ipython_brace_end(text, i)) > 0:
+        elif c == "{" and brace_tries[0] > 0 and (j := _ipython_brace_end(text, i)) > 0:
             add(text[i:j], i)  # IPython's {f(x, 'y')}: one expansion, parentheses and blanks included
             expansion = True
             i = j
         elif c != "$":  # a run of characters that stand for themselves
+            brace_tries[0] -= c == "{"
             j = _PLAIN_NO_BRACE.match(text, i + 1).end()
             add(text[i:j], i)
             i = j
@@ -293,6 +304,7 @@ def tokenize(text: str, origin: Sequence[int] | None = None) -> list:
     pos = list(origin) if origin is not None else list(range(len(text)))
     pos.append(pos[-1] + 1 if pos else 0)
     out: list = []
+    brace_tries = [_FIELD_TRIES]
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -317,7 +329,7 @@ def tokenize(text: str, origin: Sequence[int] | None = None) -> list:
                 j += 1
             target = None
             if j < n and (text[j] not in _WORD_END or (text[j] in "<>" and text.startswith("(", j + 1))):
-                target, j = _read_word(text, j, pos)
+                target, j = _read_word(text, j, pos, brace_tries)
             out.append(Redirect(op, pos[i], pos[m.end() - 1] + 1, target, glued))
             i = j
             continue
@@ -326,7 +338,7 @@ def tokenize(text: str, origin: Sequence[int] | None = None) -> list:
             out.append(op)
             i += len(op)
             continue
-        word, i = _read_word(text, i, pos)
+        word, i = _read_word(text, i, pos, brace_tries)
         out.append(word)
     return out
 

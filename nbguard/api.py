@@ -379,13 +379,32 @@ def _parallel(n: int, done: dict[int, Report], chunks: list[list[tuple[int, str]
                     for i, report in fut.result():
                         done[i] = report
         except BaseException:  # interrupted (or failed): stop the workers now, not after their chunks
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
+            _stop_workers(list((getattr(pool, "_processes", None) or {}).values()))
             signals.act()  # a signal that also killed the workers is the cause, not their broken pool
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             _worker.clear()
+
+
+_STOP_GRACE = 3.0  # seconds a terminated worker has to exit before it is killed
+
+
+def _stop_workers(procs: list, grace: float = _STOP_GRACE) -> None:
+    """SIGTERM every worker, then SIGKILL any still running after ``grace`` seconds, so that the
+    pool's shutdown, which joins them, cannot wait on a worker that does not exit. Death is read
+    from each process's sentinel, which does not reap it (the pool's own join still does)."""
+    from multiprocessing.connection import wait as wait_ready
+
+    for proc in procs:
+        proc.terminate()
+    running = {proc.sentinel: proc for proc in procs}
+    deadline = time.monotonic() + grace
+    while running and (left := deadline - time.monotonic()) > 0:
+        for sentinel in wait_ready(list(running), left):
+            running.pop(sentinel)
+    for proc in running.values():
+        proc.kill()
 
 
 class _Signalled(BaseException):

@@ -126,3 +126,29 @@ def test_a_lint_leaves_no_reference_cycles_behind():
     assert not kinds & {"NotebookRun", "CellContext", "Notebook", "Cell", "Module", "TextView"}, kinds
     closures = {o.__qualname__ for o in garbage if type(o).__name__ == "function"}
     assert not {q for q in closures if q.startswith("_locate_json_paths")}, closures
+
+
+def _ignore_sigterm_and_wait(ready):
+    import signal
+    import time
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ready.set()
+    time.sleep(60)
+
+
+def test_an_interrupted_run_kills_a_worker_that_ignores_sigterm():
+    # The pool's shutdown joins every worker: one that outlives SIGTERM would hang an interrupted run.
+    import multiprocessing
+    import time
+
+    ctx = multiprocessing.get_context()
+    ready = ctx.Event()
+    stubborn = ctx.Process(target=_ignore_sigterm_and_wait, args=(ready,))
+    stubborn.start()
+    assert ready.wait(10)
+    t = time.monotonic()
+    api._stop_workers([stubborn], grace=0.5)
+    stubborn.join(5)
+    assert stubborn.exitcode is not None and stubborn.exitcode < 0  # killed by a signal, not finished
+    assert time.monotonic() - t < 5

@@ -501,7 +501,7 @@ _FETCH_CALLS = ("requests.get", "requests.request", "requests.post", "requests.S
 
 @dataclass(frozen=True)
 class Provenance:
-    kind: str  # "remote" | "cloud" | "self" | "unknown"
+    kind: str  # "remote" | "cloud" | "self" | "job" | "unknown"
     text: str  # for a message: " from remote URL 'http://...'", " ('m.pkl' was written by this notebook: ...)"
 
 
@@ -509,9 +509,27 @@ def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def in_job_script(ctx: "CellContext") -> bool:
+    """The code is a Python file the notebook writes (``%%writefile train.py``): a training,
+    evaluation or serving entry point that a job runs, not the kernel."""
+    return ctx.code is not None and ctx.code.cell_magic == "writefile"
+
+
 def provenance(ctx: "CellContext", expr: ast.expr | None) -> Provenance:
     """Is a file argument a URL, bytes fetched over the network, or a file this
-    notebook's own code wrote earlier?"""
+    notebook's own code wrote earlier? In a job script (:func:`in_job_script`) a local file
+    that is neither fetched nor remote is ``"job"``: what it holds is decided by the job's
+    inputs (SageMaker's ``/opt/ml/``, Vertex's ``artifacts_uri``, an Azure ML component's
+    input), which in the common case are its own pipeline's artefacts."""
+    prov = _provenance(ctx, expr)
+    if prov.kind in ("self", "unknown") and in_job_script(ctx):
+        v = file_path(ctx, expr)
+        if v is None or v.partial or fetched_before(ctx, v.value) is None:  # not a download of the script's
+            return Provenance("job", "")
+    return prov
+
+
+def _provenance(ctx: "CellContext", expr: ast.expr | None) -> Provenance:
     if expr is None:
         return Provenance("unknown", "")
     for node in ast.walk(expr):  # pickle.loads(requests.get(url).content), pickle.load(urlopen(url))

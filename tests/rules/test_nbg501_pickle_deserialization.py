@@ -107,3 +107,26 @@ def test_gated_rule_still_sees_facts_and_aliases():
     assert found("import joblib\nm = joblib.load(joblib.dump(m, 'm.joblib'))")[0][3] != Severity.LOW
     assert found("from fastai.vision.all import *\nlearn = load_learner('export.pkl')") == \
         [("NBG501", 0, 2, Severity.HIGH)]
+
+
+# A job script the notebook writes (%%writefile): its local inputs are the job's own artefacts.
+_EVALUATE = ("%%writefile code/evaluate.py\nimport pickle, tarfile\n"
+             "with tarfile.open('/opt/ml/processing/model/model.tar.gz') as tar:\n    tar.extractall(path='.')\n"
+             "model = pickle.load(open('xgboost-model', 'rb'))\n")
+
+
+@pytest.mark.parametrize("script", [
+    _EVALUATE,
+    "%%writefile script.py\nimport joblib, os\ndef model_fn(model_dir):\n"
+    "    return joblib.load(os.path.join(model_dir, 'model.joblib'))\n",
+    "%%writefile src/register.py\nimport mlflow\ndef main(args):\n    m = mlflow.sklearn.load_model(args.model_input_path)\n",
+])
+def test_a_job_script_loading_its_own_inputs_is_not_reported(script):
+    assert found(script) == []
+
+
+def test_the_same_load_in_the_kernel_and_a_job_script_fetching_bytes_are_reported():
+    assert found(_EVALUATE.split("\n", 1)[1]) == [("NBG501", 0, 4, H)]  # the body run as a cell
+    fetching = "%%writefile job.py\nimport pickle, requests\nm = pickle.loads(requests.get(URL).content)\n"
+    assert found(fetching) == [("NBG501", 0, 3, C)]
+    assert found("%%writefile notes.txt\npickle.load(open('m.pkl', 'rb'))") == []  # not Python

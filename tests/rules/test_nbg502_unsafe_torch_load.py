@@ -123,3 +123,12 @@ def test_path_facts_from_calls_the_rule_does_not_check(cells, severity):
 def test_aliased_and_object_calls_still_checked():
     assert found("import torch.serialization as ser\nsd = ser.load('m.pt')") == [("NBG502", 0, 2, M)]
     assert found("import os\nos.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')")[0][3] == H
+
+
+def test_a_job_script_resuming_its_checkpoint_is_not_reported_but_a_download_is():
+    resume = "%%writefile trainer/main.py\nimport torch\nstate = torch.load('/tmp/checkpoint.pth.tar')\n"
+    assert found(resume) == []
+    assert [f[0] for f in found(resume.split("\n", 1)[1])] == ["NBG502"]  # the same load in the kernel
+    fetched = ("%%writefile job.py\nimport torch, urllib.request\n"
+               "urllib.request.urlretrieve('https://example.com/w.pt', 'w.pt')\nsd = torch.load('w.pt')\n")
+    assert [f[0] for f in found(fetched)] == ["NBG502"]

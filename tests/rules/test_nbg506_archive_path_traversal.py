@@ -63,3 +63,14 @@ def test_a_call_is_not_its_own_evidence_whatever_rules_run():
     src = "import shutil, urllib.request\nurllib.request.urlretrieve(URL, 'data/x.tar.gz')\n" \
           "shutil.unpack_archive('data/x.tar.gz', 'out')"
     assert [c for c in codes(lint(nb(src), "ALL")) if c[0] == "NBG506"] == [("NBG506", 0, 3)]
+
+
+def test_a_job_script_extracting_its_model_archive_is_not_reported_unless_it_downloads_it():
+    body = ("import tarfile\nwith tarfile.open('/opt/ml/processing/model/model.tar.gz') as tar:\n"
+            "    tar.extractall(path='.')\n")
+    assert found("%%writefile code/evaluation.py\n" + body) == []
+    assert found(body) == [("NBG506", 0, 3, M)]  # the same code in the kernel
+    downloaded = ("%%writefile job.py\nimport tarfile, urllib.request\n"
+                  "urllib.request.urlretrieve('https://example.com/d.tar.gz', 'd.tar.gz')\n"
+                  "tarfile.open('d.tar.gz').extractall('d')\n")
+    assert [f[0] for f in found(downloaded)] == ["NBG506"]

@@ -49,6 +49,14 @@ class PickleDeserialization(Rule):
     `joblib.dump(model, "m.joblib")`). A literal path is not a reason to stay silent: in
     a notebook it is usually a downloaded artefact.
 
+    Not reported: in a script the notebook writes with `%%writefile x.py` (a
+    training, evaluation or serving entry point that a job runs, not the kernel), loads of local files
+    the script does not download itself. Such a script reads what its job hands it (SageMaker's
+    `/opt/ml/`, a `model_fn(model_dir)`, Vertex's `load(artifacts_uri)`, an Azure ML
+    component's input), in practice its own pipeline's model; what that is is decided in the
+    pipeline's definition, not the script. Bytes the script fetches over the network are
+    reported as in a cell.
+
     ## Why is this bad?
     Unpickling runs code: a pickle names callables and their arguments, and
     `pickle.load` calls them (`os.system`, `exec`...). Anyone who can change the file (a
@@ -113,6 +121,8 @@ class PickleDeserialization(Rule):
             if flag is not None and flag.value == "n":
                 return  # always a new, empty database
         prov = provenance(ctx, call.arg(kw, pos))
+        if prov.kind == "job":
+            return  # a job script's local input: the job decides what it is (see _paths.provenance)
         label = f"{q}()"
         what = "unpickles data" if not q.startswith("marshal") else "unmarshals code objects"
         if prov.kind == "remote":

@@ -104,7 +104,10 @@ class UnsafeTorchLoad(Rule):
     `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1` (through `os.environ` or `%env`) and
     monkeypatches such as `torch.load = functools.partial(torch.load, weights_only=False)`;
     `torch.load` calls after such a patch are high too. Loading a file the notebook
-    saved itself with `torch.save` is lowered to low.
+    saved itself with `torch.save` is lowered to low. Not reported: in a script the notebook writes with `%%writefile x.py` (a
+    training, evaluation or serving entry point that a job runs, not the kernel),
+    loads of a local file the script does not download itself (its job's checkpoint or
+    model; the kernel's `%env` does not reach the job either).
 
     ## Why is this bad?
     A `.pt`/`.pth`/`.bin`/`.ckpt` checkpoint is a pickle. With `weights_only=False`,
@@ -210,6 +213,8 @@ class UnsafeTorchLoad(Rule):
     def _check(self, call, ctx) -> None:
         state = _state(ctx)
         prov = provenance(ctx, call.arg("f", 0))
+        if prov.kind == "job":
+            return  # a job script's local input (and the kernel's %env does not reach the job)
         wo_expr = call.arg("weights_only")
         pm = call.arg("pickle_module", 2)
         node = call.node

@@ -4,7 +4,7 @@ import ast
 
 from ...model import Severity
 from .._hub import short
-from .._paths import bound_qualname, cell_binding, fetched_before, produced_before
+from .._paths import bound_qualname, cell_binding, fetched_before, in_job_script, produced_before
 from ..base import Rule
 
 _SAFE_FILTERS = frozenset({"data", "tar"})
@@ -21,7 +21,10 @@ class ArchivePathTraversal(Rule):
     `tarfile.open(...).extractall()` / `tar.extractall(path)` without `filter="data"`
     (or `"tar"`, or a `members=` selection), and `shutil.unpack_archive` of a
     downloaded tar archive without `filter=`. Extracting an archive the notebook built
-    itself is reported at low severity.
+    itself is reported at low severity. Not reported: in a script the notebook writes with `%%writefile x.py` (a
+    training, evaluation or serving entry point that a job runs, not the kernel), an archive
+    the script does not download itself (SageMaker's `/opt/ml/processing/model/model.tar.gz`
+    is the job's own model).
 
     `zipfile.ZipFile.extractall` is not reported: CPython's zipfile strips absolute
     paths and `..` components from member names, so a zip cannot write outside the
@@ -95,6 +98,8 @@ class ArchivePathTraversal(Rule):
         if ok is not False:
             return
         archive = self._archive_path(receiver, ctx)
+        if in_job_script(ctx) and not (archive and fetched_before(ctx, archive) is not None):
+            return  # a job script's own input archive (SageMaker's /opt/ml/processing/model/model.tar.gz)
         if archive and produced_before(ctx, archive) is not None:
             ctx.report_node(self, call.node, f"extractall() of '{short(archive, 60)}' without filter='data' trusts "
                                              f"member paths; the notebook built this archive itself",

@@ -29,8 +29,11 @@ class UnpinnedHubModel(Rule):
     `HuggingFaceEmbedding`, `HuggingFacePipeline.from_model_id`, whose revision goes in
     `model_kwargs`), called without `revision=` or with a revision that is not a 40-hex
     commit sha (`"main"`, a tag, `"refs/pr/1"`, a short sha). A `pipeline(task)` with no
-    `model=` is reported too: it downloads the task's default model, and so does a
-    wrapper given no model name.
+    `model=` is reported too, at low severity: it downloads the default model that the
+    installed transformers names for the task, pinned only to the short commit id the
+    library holds, so the model changes with the transformers version (pin that with
+    NBG601, or name the model and its revision). A wrapper given no model name is
+    reported at the rule's severity.
 
     Local paths are not Hub ids and are skipped: `./x`, `/x`, `~/x`, `a/b/c`, file
     names, Trainer checkpoints, folders the notebook wrote or downloaded earlier
@@ -119,8 +122,10 @@ class UnpinnedHubModel(Rule):
                 t = f"'{task.value}'" if task is not None and isinstance(task.value, str) else ""
                 if not t:
                     return
-                ctx.report_node(self, node, f"pipeline({t}) has no model=, so it downloads the task's default "
-                                            f"model from the Hugging Face Hub at an unpinned revision{trc}")
+                ctx.report_node(self, node, f"pipeline({t}) has no model=, so it downloads the default model the "
+                                            f"installed transformers picks for the task (at a short commit id set in "
+                                            f"the library): the model changes whenever transformers does{trc}",
+                                severity=Severity.LOW)
             return
 
         value = ctx.scope.value(hc.repo)

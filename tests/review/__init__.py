@@ -1,15 +1,20 @@
-"""The real-estate review set (issue 14): every secrets and data-exposure finding nbguard makes on
-the corpus of real notebooks (``../shared/corpus``), judged by hand.
+"""The real-estate review set: what nbguard reports on the corpus of real notebooks
+(``../shared/corpus``), judged by hand.
 
-``corpus_secrets_review.tsv`` holds one row per finding: where it is (notebook path relative to
-the corpus, rule, cell, where, output, line), a short fingerprint (tells two findings on one line
-apart), the
-verdict (``true`` / ``false``) and one line of reason. The secret itself is never written here, nor
+Two files, one row per judged finding: where it is (notebook path relative to the corpus, rule,
+cell, where, output, line), a short fingerprint (tells two findings on one line apart), the verdict
+(``true`` / ``false``) and one line of reason. The secret itself is never written here, nor
 anything computed from it: the fingerprint hashes the report's own masked snippet and column.
 
+- ``corpus_secrets_review.tsv`` (issue 14): every secrets and data-exposure finding.
+- ``corpus_rules_review.tsv``: the other four categories. Every finding of every rule, except the
+  three rules with hundreds of findings (:data:`SAMPLED`): for those, a fixed sample (the first N
+  findings in sha256 order of their keys, drawn once) is judged.
+
 ``python -m tests.review`` prints precision per rule and, as TSV rows ready to judge, every
-finding the file does not hold yet; tests/test_review_set.py fails on those, on a finding judged
-true that disappeared, and on a precision below 0.95 in either category.
+finding that must be judged and is not yet; tests/test_review_set.py fails on those, on a finding
+judged true that disappeared, on a sampled rule with fewer judged findings left than its sample,
+and on a category whose precision is below :data:`MIN_PRECISION`.
 """
 
 from __future__ import annotations
@@ -19,11 +24,25 @@ import hashlib
 import os
 from dataclasses import dataclass
 
+from nbguard.model import CATEGORIES
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-REVIEW_FILE = os.path.join(HERE, "corpus_secrets_review.tsv")
+SECRETS_FILE = os.path.join(HERE, "corpus_secrets_review.tsv")
+RULES_FILE = os.path.join(HERE, "corpus_rules_review.tsv")
+REVIEW_FILES = (SECRETS_FILE, RULES_FILE)
 CORPUS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "..", "shared", "corpus")
-CATEGORIES = ("secrets", "data-exposure")
-MIN_PRECISION = 0.95
+# A linter that cries wolf is switched off: a secret reported wrongly costs most (people stop reading
+# the category), so those two categories are held to more.
+MIN_PRECISION = {
+    "secrets": 0.95, "data-exposure": 0.95,
+    # Measured 0.79 (19 of 24) on 2026-12-06, after the job-script fix. The false ones: artefacts the
+    # notebook's own job produced and that it fetches back (S3Downloader.download of model_data, `aws s3
+    # cp` of S3ModelArtifacts, mlflow runs:/ of a model it logged), which provenance does not follow
+    # yet, and torch.load of a file saved two lines above (reported low). Raise this when they are fixed.
+    "unsafe-deserialization": 0.75,
+}
+DEFAULT_MIN_PRECISION = 0.90
+SAMPLED = {"NBG301": 50, "NBG405": 40, "NBG601": 50}  # rule -> findings judged (of hundreds)
 COLUMNS = ("path", "rule", "cell", "where", "output", "line", "fingerprint", "verdict", "reason")
 
 Key = tuple[str, str, int, str, str, int, str]
@@ -48,18 +67,29 @@ def finding_key(finding, corpus: str = CORPUS) -> Key:
     return (rel, finding.rule, finding.cell, finding.where, out, finding.line, fingerprint(finding))
 
 
+def sample_order(key: Key) -> str:
+    """The order SAMPLED rules were drawn in: sha256 of the key's columns."""
+    return hashlib.sha256("\t".join(map(str, key)).encode()).hexdigest()
+
+
 def corpus_findings(corpus: str = CORPUS) -> list:
-    """Every secrets and data-exposure finding on the corpus: all their rules, outputs scanned,
-    every severity."""
+    """Every finding on the corpus: all rules, outputs scanned, every severity."""
     from nbguard.api import lint_paths
     from nbguard.config import Config
     from nbguard.model import Severity
 
-    config = Config(select=list(CATEGORIES), min_severity=Severity.LOW, outputs=True, root=corpus)
-    return [f for f in lint_paths([corpus], config).findings if f.category in CATEGORIES]
+    config = Config(min_severity=Severity.LOW, outputs=True, root=corpus)
+    return lint_paths([corpus], config).findings
 
 
-def load(path: str = REVIEW_FILE) -> dict[Key, Judgement]:
+def load(paths: tuple[str, ...] = REVIEW_FILES) -> dict[Key, Judgement]:
+    out: dict[Key, Judgement] = {}
+    for path in paths:
+        out.update(_load(path))
+    return out
+
+
+def _load(path: str) -> dict[Key, Judgement]:
     out: dict[Key, Judgement] = {}
     with open(path, encoding="utf-8", newline="") as fh:
         rows = csv.DictReader((line for line in fh if not line.startswith("#")), delimiter="\t")
@@ -93,16 +123,32 @@ def precision(counts: list[int]) -> float:
     return true / (true + false) if true + false else 1.0
 
 
+def min_precision(category: str) -> float:
+    return MIN_PRECISION.get(category, DEFAULT_MIN_PRECISION)
+
+
+def must_judge(findings: list, judged: dict[Key, Judgement]) -> list:
+    """The findings the review set must hold and does not: every finding of a rule that is not
+    SAMPLED."""
+    return [f for f in findings if f.rule not in SAMPLED and finding_key(f) not in judged]
+
+
 def problems(findings: list, judged: dict[Key, Judgement]) -> list[str]:
     """What keeps the review set from passing: unjudged findings (as rows to fill in), findings
-    judged true that are gone, a category below MIN_PRECISION."""
+    judged true that are gone, a sampled rule whose judged findings shrank below its sample, a
+    category below its minimum precision."""
     keys = {finding_key(f) for f in findings}
-    out = [f"unjudged finding: {row(finding_key(f))}" for f in findings if finding_key(f) not in judged]
+    out = [f"unjudged finding: {row(finding_key(f))}" for f in must_judge(findings, judged)]
     out += [f"finding judged true is no longer reported: {row(k, 'true', j.reason)}"
             for k, j in judged.items() if j.verdict and k not in keys]
+    for rule, n in SAMPLED.items():
+        left = sum(1 for k in keys if k[1] == rule and k in judged)
+        if left < n:
+            out.append(f"{rule}: {left} judged findings left of its sample of {n}: judge more "
+                       f"(python -m tests.review lists them)")
     counts = table(findings, judged)
     for cat in CATEGORIES:
-        if cat in counts and precision(counts[cat]) < MIN_PRECISION:
+        if cat in counts and precision(counts[cat]) < min_precision(cat):
             n, t, f, _ = counts[cat]
-            out.append(f"{cat}: precision {precision(counts[cat]):.3f} < {MIN_PRECISION} ({t} true, {f} false)")
+            out.append(f"{cat}: precision {precision(counts[cat]):.3f} < {min_precision(cat)} ({t} true, {f} false)")
     return out

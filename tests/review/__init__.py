@@ -133,6 +133,17 @@ def must_judge(findings: list, judged: dict[Key, Judgement]) -> list:
     return [f for f in findings if f.rule not in SAMPLED and finding_key(f) not in judged]
 
 
+def sample_shortfall(findings: list, judged: dict[Key, Judgement]) -> dict[str, tuple[int, list[Key]]]:
+    """SAMPLED rule -> (its judged findings still reported, the unjudged ones next in sample order
+    that would bring it back to its sample size)."""
+    out: dict[str, tuple[int, list[Key]]] = {}
+    for rule, n in SAMPLED.items():
+        keys = sorted({finding_key(f) for f in findings if f.rule == rule}, key=sample_order)
+        left = sum(1 for k in keys if k in judged)
+        out[rule] = (left, [k for k in keys if k not in judged][:max(n - left, 0)])
+    return out
+
+
 def problems(findings: list, judged: dict[Key, Judgement]) -> list[str]:
     """What keeps the review set from passing: unjudged findings (as rows to fill in), findings
     judged true that are gone, a sampled rule whose judged findings shrank below its sample, a
@@ -141,10 +152,9 @@ def problems(findings: list, judged: dict[Key, Judgement]) -> list[str]:
     out = [f"unjudged finding: {row(finding_key(f))}" for f in must_judge(findings, judged)]
     out += [f"finding judged true is no longer reported: {row(k, 'true', j.reason)}"
             for k, j in judged.items() if j.verdict and k not in keys]
-    for rule, n in SAMPLED.items():
-        left = sum(1 for k in keys if k[1] == rule and k in judged)
-        if left < n:
-            out.append(f"{rule}: {left} judged findings left of its sample of {n}: judge more "
+    for rule, (left, _) in sample_shortfall(findings, judged).items():
+        if left < SAMPLED[rule]:
+            out.append(f"{rule}: {left} judged findings left of its sample of {SAMPLED[rule]}: judge more "
                        f"(python -m tests.review lists them)")
     counts = table(findings, judged)
     for cat in CATEGORIES:

@@ -1,6 +1,6 @@
 """python -m tests.review: precision per rule on the corpus review set, and the unjudged findings."""
 
-from . import CATEGORIES, SAMPLED, corpus_findings, finding_key, load, must_judge, precision, row, sample_order, table
+from . import CATEGORIES, corpus_findings, finding_key, load, must_judge, precision, row, sample_shortfall, table
 
 findings = corpus_findings()
 judged = load()
@@ -13,10 +13,7 @@ for cat in CATEGORIES:
     if cat not in counts:
         print(f"{cat:<16}{0:>9}{0:>6}{0:>6}{0:>9}{'(none)':>11}")
 new = [row(finding_key(f)) for f in must_judge(findings, judged)]
-for rule, n in SAMPLED.items():  # a sampled rule short of its sample: the next findings in sample order
-    keys = sorted((finding_key(f) for f in findings if f.rule == rule), key=sample_order)
-    short = n - sum(1 for k in keys if k in judged)
-    new += [row(k) for k in keys if k not in judged][:max(short, 0)]
+new += [row(k) for _, next_keys in sample_shortfall(findings, judged).values() for k in next_keys]
 if new:
     print("\nto judge (add to corpus_secrets_review.tsv for secrets and data-exposure, corpus_rules_review.tsv"
           " for the rest, with a verdict and a reason):")

@@ -49,12 +49,12 @@ class PickleDeserialization(Rule):
     `joblib.dump(model, "m.joblib")`). A literal path is not a reason to stay silent: in
     a notebook it is usually a downloaded artefact.
 
-    Not reported: in a script the notebook writes with `%%writefile x.py` (a
-    training, evaluation or serving entry point that a job runs, not the kernel), loads of local files
-    the script does not download itself. Such a script reads what its job hands it (SageMaker's
-    `/opt/ml/`, a `model_fn(model_dir)`, Vertex's `load(artifacts_uri)`, an Azure ML
-    component's input), in practice its own pipeline's model; what that is is decided in the
-    pipeline's definition, not the script. Bytes the script fetches over the network are
+    Not reported: in a script the notebook writes with `%%writefile x.py` (a training,
+    evaluation or serving entry point that a job runs, not the kernel), loads of local
+    files the script does not download itself. Such a script reads what its job hands it
+    (SageMaker's `/opt/ml/`, a `model_fn(model_dir)`, Vertex's `load(artifacts_uri)`, an
+    Azure ML component's input), in practice its own pipeline's model; what that is is
+    decided in the pipeline's definition, not the script. Bytes the script fetches over the network are
     reported as in a cell.
 
     ## Why is this bad?

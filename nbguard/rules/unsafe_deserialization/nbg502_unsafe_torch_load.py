@@ -104,10 +104,11 @@ class UnsafeTorchLoad(Rule):
     `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1` (through `os.environ` or `%env`) and
     monkeypatches such as `torch.load = functools.partial(torch.load, weights_only=False)`;
     `torch.load` calls after such a patch are high too. Loading a file the notebook
-    saved itself with `torch.save` is lowered to low. Not reported: in a script the notebook writes with `%%writefile x.py` (a
-    training, evaluation or serving entry point that a job runs, not the kernel),
-    loads of a local file the script does not download itself (its job's checkpoint or
-    model; the kernel's `%env` does not reach the job either).
+    saved itself with `torch.save` is lowered to low. Not reported: in a script the
+    notebook writes with `%%writefile x.py` (a training, evaluation or serving entry
+    point that a job runs, not the kernel), loads of a local file the script does not
+    download itself (its job's checkpoint or model; the kernel's `%env` does not reach
+    the job either).
 
     ## Why is this bad?
     A `.pt`/`.pth`/`.bin`/`.ckpt` checkpoint is a pickle. With `weights_only=False`,

@@ -14,9 +14,9 @@ class NumpyAllowPickle(Rule):
     Finds `numpy.load(..., allow_pickle=<true>)`, including the positional form
     `np.load(f, None, True)` and truthy values such as `allow_pickle=1` or a constant set
     in an earlier cell. Loading a file the notebook saved itself (`np.save`) is reported
-    at low severity. Not reported: in a script the notebook writes with `%%writefile x.py` (a
-    training, evaluation or serving entry point that a job runs, not the kernel), a local file the script
-    does not download itself.
+    at low severity. Not reported: in a script the notebook writes with
+    `%%writefile x.py` (a training, evaluation or serving entry point that a job runs,
+    not the kernel), a local file the script does not download itself.
 
     ## Why is this bad?
     `.npy`/`.npz` files may contain object arrays, which numpy stores as pickles.

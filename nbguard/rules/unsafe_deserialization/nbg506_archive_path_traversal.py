@@ -21,10 +21,10 @@ class ArchivePathTraversal(Rule):
     `tarfile.open(...).extractall()` / `tar.extractall(path)` without `filter="data"`
     (or `"tar"`, or a `members=` selection), and `shutil.unpack_archive` of a
     downloaded tar archive without `filter=`. Extracting an archive the notebook built
-    itself is reported at low severity. Not reported: in a script the notebook writes with `%%writefile x.py` (a
-    training, evaluation or serving entry point that a job runs, not the kernel), an archive
-    the script does not download itself (SageMaker's `/opt/ml/processing/model/model.tar.gz`
-    is the job's own model).
+    itself is reported at low severity. Not reported: in a script the notebook writes
+    with `%%writefile x.py` (a training, evaluation or serving entry point that a job
+    runs, not the kernel), an archive the script does not download itself (SageMaker's
+    `/opt/ml/processing/model/model.tar.gz` is the job's own model).
 
     `zipfile.ZipFile.extractall` is not reported: CPython's zipfile strips absolute
     paths and `..` components from member names, so a zip cannot write outside the

@@ -9,6 +9,9 @@ Rules about loading things need to know what came earlier in the notebook:
 * **fetched** paths: files and folders brought in from elsewhere
   (``urlretrieve(url, "m.pkl")``, ``!wget -O m.pkl``, ``!git clone ...``,
   ``snapshot_download(..., local_dir="m")``, ``!unzip x.zip -d data``);
+* **job outputs**: the subset of fetched paths whose source is an artefact the
+  notebook's own job produced (``S3Downloader.download(estimator.model_data, "m")``,
+  ``!aws s3 cp $s3_artifacts .`` of a training job's ``S3ModelArtifacts``);
 * **environment** variables set by ``os.environ[K] = V``, ``os.environ.setdefault``,
   ``os.environ.update``, ``os.putenv``, ``%env K=V`` and ``%set_env K V``.
 
@@ -61,6 +64,7 @@ class Evidence:
 class PathFacts:
     produced: dict[str, Evidence] = field(default_factory=dict)
     fetched: dict[str, Evidence] = field(default_factory=dict)
+    job_outputs: dict[str, Evidence] = field(default_factory=dict)  # fetched from the notebook's own job
     env: dict[str, tuple[str, Evidence]] = field(default_factory=dict)
     shell_vars: dict[str, str] = field(default_factory=dict)  # `export OUT=dir` in shell lines
     # per-cell cache: name -> [(line, expr)] for `with X as name` / `name = X` in the cell
@@ -235,7 +239,10 @@ _FETCHERS = (
     ("wget.download", 1, "out"), ("torch.hub.download_url_to_file", 1, "dst"), ("gdown.download", 1, "output"),
     ("shutil.unpack_archive", 1, "extract_dir"), ("shutil.copytree", 1, "dst"), ("shutil.copy", 1, "dst"),
     ("shutil.copyfile", 1, "dst"), ("shutil.copy2", 1, "dst"), ("shutil.move", 1, "dst"),
+    ("S3Downloader.download", 1, "local_path"),
 )
+# fetchers whose source argument may be the notebook's own job output: suffix -> (position, keyword)
+_FETCH_SOURCES = {"S3Downloader.download": (0, "s3_uri")}
 
 def _by_last_name(table: tuple) -> dict[str, tuple]:
     """Index (suffix, pos, kw) entries by the suffix's last name, so a call checks only its own."""
@@ -300,7 +307,12 @@ def observe_call(call: "CallSite", ctx: "CellContext") -> None:
             return
     for suffix, pos, kw in _FETCHERS_BY_NAME.get(last, ()):
         if _suffix(q, suffix):
-            _record(f.fetched, _path_of(ctx, call.arg(kw, pos)), Evidence(suffix, cell, line))
+            dest = _path_of(ctx, call.arg(kw, pos))
+            _record(f.fetched, dest, Evidence(suffix, cell, line))
+            if suffix in _FETCH_SOURCES:
+                what = job_output(ctx, call.arg(_FETCH_SOURCES[suffix][1], _FETCH_SOURCES[suffix][0]))
+                if what:
+                    _record(f.job_outputs, dest, Evidence(f"{suffix} of {what}", cell, line))
             break
     if isinstance(node.func, ast.Attribute):
         if attr in _PRODUCER_ATTRS:
@@ -488,6 +500,27 @@ def observe_shell(cmd: "ShellCommand", ctx: "CellContext") -> None:
                 _record(f.fetched, d, ev)
         elif prog in ("cp", "mv", "rsync") and len(args) >= 2:
             _record(f.fetched, args[-1], ev)
+        elif prog in ("aws", "gsutil", "gcloud") and "cp" in args and len(args) >= args.index("cp") + 3:
+            _cloud_copy(ctx, f, prog, args[args.index("cp") + 1:], cmd.line)
+
+
+def _cloud_copy(ctx: "CellContext", f: PathFacts, prog: str, args: list[str], line: int) -> None:
+    """``!aws s3 cp SRC DST`` / ``!gsutil cp SRC DST``: DST is fetched, and a job output when
+    SRC is ``$name`` (IPython's expansion) of a Python name bound to one (:func:`job_output`)."""
+    cell = ctx.cell.index if ctx.cell is not None else -1
+    src, dest = args[0], args[-1]
+    ev = Evidence(f"!{prog} cp", cell, line)
+    m = _SHELL_VAR.fullmatch(src)
+    what = None
+    if m is not None:
+        bound = ctx.scope.bound_expr(m.group(1))
+        what = job_output(ctx, bound[0]) if bound is not None else None
+    name = _url_basename(src) if m is None else _MODEL_ARCHIVE if what else ""
+    if dest in (".", "./") or dest.endswith("/"):
+        dest = posixpath.join(dest, name) if name else ""
+    _record(f.fetched, dest, ev)
+    if what:
+        _record(f.job_outputs, dest, Evidence(f"!{prog} cp of {what}", cell, line))
 
 
 # -- where loaded bytes come from (unsafe-deserialization rules) -----------------------
@@ -501,8 +534,72 @@ _FETCH_CALLS = ("requests.get", "requests.request", "requests.post", "requests.S
 
 @dataclass(frozen=True)
 class Provenance:
-    kind: str  # "remote" | "cloud" | "self" | "job" | "unknown"
+    kind: str  # "remote" | "cloud" | "self" | "fresh" | "job" | "unknown"
     text: str  # for a message: " from remote URL 'http://...'", " ('m.pkl' was written by this notebook: ...)"
+
+    @property
+    def own(self) -> bool:
+        """The bytes are the notebook's own output with nothing between the write and the
+        read: written earlier in the same cell (``"fresh"``), or a job's own artefact
+        (``"job"``). The deserialization rules do not report such loads."""
+        return self.kind in ("fresh", "job")
+
+
+# SageMaker names a training job's model artefact model.tar.gz, whatever the job wrote into it
+_MODEL_ARCHIVE = "model.tar.gz"
+# attribute and key names under which a job's own output is handed back to the notebook
+_JOB_OUTPUT_NAMES = frozenset({"model_data", "S3ModelArtifacts"})
+# callee names whose result (or its .info.run_id, .model_uri) is the notebook's own MLflow run
+_OWN_RUN_CALLS = ("start_run()", "active_run()", "last_active_run()", "log_model()")
+
+
+def job_output(ctx: "CellContext", expr: ast.expr | None, depth: int = 0) -> str | None:
+    """``expr`` is an artefact the notebook's own job produced: a SageMaker estimator's or
+    model's ``.model_data``, a pipeline step's ``...ModelArtifacts.S3ModelArtifacts``, or
+    ``describe_training_job(...)["ModelArtifacts"]["S3ModelArtifacts"]`` -- through names
+    bound to them. Returns the name it was recognised by, for a message."""
+    if expr is None or depth > 3:
+        return None
+    if isinstance(expr, ast.Attribute) and expr.attr in _JOB_OUTPUT_NAMES:
+        return f".{expr.attr}"
+    if isinstance(expr, ast.Subscript):
+        key = ctx.scope.str_value(expr.slice)
+        if key is not None and not key.partial and key.value in _JOB_OUTPUT_NAMES:
+            return f"[{key.value!r}]"
+    if isinstance(expr, ast.Name):
+        bound = ctx.scope.bound_expr(expr.id)
+        if bound is not None:
+            return job_output(ctx, bound[0], depth + 1)
+    return None
+
+
+def _own_run_ref(ctx: "CellContext", expr: ast.expr) -> bool:
+    q = ctx.scope.qualname(expr) or ""
+    return any(c in q for c in _OWN_RUN_CALLS)
+
+
+def _own_mlflow_artifact(ctx: "CellContext", expr: ast.expr) -> str | None:
+    """An MLflow model URI of the notebook's own run: ``f"runs:/{run.info.run_id}/model"``
+    with ``run`` from ``mlflow.start_run()``, ``"runs:/{}/m".format(run_id)``, or
+    ``model_info.model_uri`` with ``model_info = mlflow.sklearn.log_model(...)``."""
+    e = expr
+    if isinstance(e, ast.Name):
+        bound = ctx.scope.bound_expr(e.id)
+        if bound is None:
+            return None
+        e = bound[0]
+    if isinstance(e, ast.Attribute) and e.attr == "model_uri" and _own_run_ref(ctx, e):
+        return "the model_uri of a model it logged"
+    head, refs = None, []
+    if isinstance(e, ast.JoinedStr) and e.values and isinstance(e.values[0], ast.Constant):
+        head = e.values[0].value
+        refs = [v.value for v in e.values[1:] if isinstance(v, ast.FormattedValue)]
+    elif (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr == "format"
+          and isinstance(e.func.value, ast.Constant)):
+        head, refs = e.func.value.value, list(e.args)
+    if isinstance(head, str) and head.startswith("runs:/") and refs and _own_run_ref(ctx, refs[0]):
+        return "an artefact of its own MLflow run"
+    return None
 
 
 def _short(s: str, n: int) -> str:
@@ -511,7 +608,10 @@ def _short(s: str, n: int) -> str:
 
 def in_job_script(ctx: "CellContext") -> bool:
     """The code is a Python file the notebook writes (``%%writefile train.py``): a training,
-    evaluation or serving entry point that a job runs, not the kernel."""
+    evaluation or serving entry point that a job runs, not the kernel. A module the kernel
+    imports counts too: on the corpus the one such module with a load was a Vertex AI
+    predictor, imported only to be handed to ``LocalModel.build_cpr_model``, whose loads run
+    in the serving container (tests/review, 2026-12-07)."""
     return ctx.code is not None and ctx.code.cell_magic == "writefile"
 
 
@@ -522,6 +622,10 @@ def provenance(ctx: "CellContext", expr: ast.expr | None) -> Provenance:
     inputs (SageMaker's ``/opt/ml/``, Vertex's ``artifacts_uri``, an Azure ML component's
     input), which in the common case are its own pipeline's artefacts."""
     prov = _provenance(ctx, expr)
+    if prov.kind == "unknown" and expr is not None:
+        own = _own_mlflow_artifact(ctx, expr)
+        if own:
+            return Provenance("job", f" ({own})")
     if prov.kind in ("self", "unknown") and in_job_script(ctx):
         v = file_path(ctx, expr)
         if v is None or v.partial or fetched_before(ctx, v.value) is None:  # not a download of the script's
@@ -548,16 +652,75 @@ def _provenance(ctx: "CellContext", expr: ast.expr | None) -> Provenance:
         return Provenance("cloud", f" from cloud storage '{_short(path, 80)}'")
     if v.partial:
         return Provenance("unknown", "")
-    ev = _produced_content(ctx, path)
+    ev = _lookup(facts(ctx).job_outputs, path)
     if ev is not None:
+        return Provenance("job", f" ('{_short(path, 60)}' is the notebook's own job output: {ev.describe()})")
+    ev = produced_content(ctx, path)
+    if ev is not None:
+        line = written_in_cell_before(ctx, path, getattr(expr, "lineno", 0))
+        if line is not None:
+            return Provenance("fresh", f" ('{_short(path, 60)}' was written on line {line} of this cell)")
         return Provenance("self", f" ('{_short(path, 60)}' was written by this notebook: {ev.describe()})")
     return Provenance("unknown", "")
+
+
+def _straight_line(body: list[ast.stmt]):
+    """The statements of a cell that run whenever the cell does: top level, and the headers and
+    bodies of ``with`` blocks (not branches, loops, handlers or definitions)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            yield from (item.context_expr for item in stmt.items)
+            yield from _straight_line(stmt.body)
+        elif not isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.FunctionDef,
+                                   ast.AsyncFunctionDef, ast.ClassDef, ast.Match)):
+            yield stmt
+
+
+def _written_path(ctx: "CellContext", node: ast.Call) -> str | None:
+    """The file a producer call writes (``torch.save(sd, "m.pth")`` -> ``m.pth``), if any."""
+    from ..analysis import CallSite
+
+    call = CallSite(node, ctx.scope)
+    q = canon(call.qualname)
+    for suffix, pos, kw in _PRODUCERS_BY_NAME.get(q.rpartition(".")[2], ()):
+        if _suffix(q, suffix) and suffix not in ("os.makedirs", "os.mkdir", "tarfile.open"):
+            return _path_of(ctx, call.arg(kw, pos))
+    if isinstance(node.func, ast.Attribute) and call.attr in _PRODUCER_ATTRS:
+        pos, kw = _PRODUCER_ATTRS[call.attr]
+        return _path_of(ctx, call.arg(kw, pos))
+    return None
+
+
+def written_in_cell_before(ctx: "CellContext", path: str, line: int) -> int | None:
+    """The line of a write of ``path`` that runs unconditionally earlier in the same cell
+    (``torch.save(sd, "m.pth")`` two lines above ``torch.load("m.pth")``): what the load reads
+    is what the cell just wrote. None when there is none."""
+    tree = ctx.code.tree if ctx.code is not None else None
+    p = normalize(path)
+    if tree is None or not p:
+        return None
+    found = None
+    for part in _straight_line(tree.body):
+        if part.lineno >= line:
+            break
+        for node in ast.walk(part):
+            if isinstance(node, ast.Call) and node.lineno < line:
+                w = _written_path(ctx, node)
+                if w is not None and normalize(w) == p:
+                    found = node.lineno
+    return found
+
+
+def own_output(ctx: "CellContext", path: str, line: int) -> bool:
+    """``path`` holds the notebook's own output as :attr:`Provenance.own` means it: fetched
+    back from its own job, or written unconditionally earlier in this cell."""
+    return _lookup(facts(ctx).job_outputs, path) is not None or written_in_cell_before(ctx, path, line) is not None
 
 
 _MAKES_EMPTY_DIR = frozenset({"os.makedirs", "os.mkdir", "Path.mkdir()", "!mkdir"})
 
 
-def _produced_content(ctx: "CellContext", path: str) -> Evidence | None:
+def produced_content(ctx: "CellContext", path: str) -> Evidence | None:
     """Evidence that the notebook wrote the *content* at ``path``: the file itself, or a
     folder a producer filled (``save_pretrained``, ``output_dir=``), not one it only
     created with ``mkdir`` and not one a download went into."""

@@ -35,11 +35,6 @@ CORPUS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "..", "shared", "c
 # the category), so those two categories are held to more.
 MIN_PRECISION = {
     "secrets": 0.95, "data-exposure": 0.95,
-    # Measured 0.79 (19 of 24) on 2026-12-06, after the job-script fix. The false ones: artefacts the
-    # notebook's own job produced and that it fetches back (S3Downloader.download of model_data, `aws s3
-    # cp` of S3ModelArtifacts, mlflow runs:/ of a model it logged), which provenance does not follow
-    # yet, and torch.load of a file saved two lines above (reported low). Raise this when they are fixed.
-    "unsafe-deserialization": 0.75,
 }
 DEFAULT_MIN_PRECISION = 0.90
 SAMPLED = {"NBG301": 50, "NBG405": 40, "NBG601": 50}  # rule -> findings judged (of hundreds)

@@ -130,3 +130,47 @@ def test_the_same_load_in_the_kernel_and_a_job_script_fetching_bytes_are_reporte
     fetching = "%%writefile job.py\nimport pickle, requests\nm = pickle.loads(requests.get(URL).content)\n"
     assert found(fetching) == [("NBG501", 0, 3, C)]
     assert found("%%writefile notes.txt\npickle.load(open('m.pkl', 'rb'))") == []  # not Python
+
+
+
+def test_a_written_module_the_kernel_imports_is_still_a_job_script():
+    # Vertex AI: the predictor class is imported to be handed to LocalModel.build_cpr_model;
+    # its load() runs in the serving container, on the artefacts the notebook uploaded
+    assert found(_EVALUATE, "from code.evaluate import model") == []
+
+@pytest.mark.parametrize("writer", [
+    "import pickle\npickle.dump(obj, open('state.pkl', 'wb'))",
+    "import pickle\nwith open('state.pkl', 'wb') as fh:\n    pickle.dump(obj, fh)",
+    "import joblib\njoblib.dump(obj, 'state.pkl')",
+    "df.to_pickle('state.pkl')",
+])
+def test_a_file_written_just_above_in_the_same_cell_is_not_reported(writer):
+    load = "\nimport pickle\nwith open('state.pkl', 'rb') as f:\n    obj = pickle.load(f)"
+    assert found(writer + load) == []
+    # the same write behind a branch, or after the load, is no proof of what the load reads
+    branch = "if rebuild:\n    " + writer.replace("\n", "\n    ")
+    assert [(f[0], f[3]) for f in found(branch + load)] == [("NBG501", L)]
+    assert [(f[0], f[3]) for f in found(load.lstrip() + "\n" + writer)] == [("NBG501", H)]
+
+
+@pytest.mark.parametrize("uri_cell", [
+    "m = mlflow.sklearn.load_model(f'runs:/{run.info.run_id}/pipeline')",
+    "run_id = run.info.run_id\nm = mlflow.pyfunc.load_model(f'runs:/{run_id}/pipeline')",
+    "m = mlflow.sklearn.load_model('runs:/{}/pipeline'.format(run.info.run_id))",
+    "m = mlflow.sklearn.load_model(info.model_uri)",
+])
+def test_a_model_from_the_notebooks_own_mlflow_run_is_not_reported(uri_cell):
+    train = ("import mlflow\nwith mlflow.start_run() as run:\n"
+             "    info = mlflow.sklearn.log_model(pipe, artifact_path='pipeline')")
+    assert found(train, uri_cell) == []
+
+
+@pytest.mark.parametrize("uri_cell", [
+    "m = mlflow.sklearn.load_model(f'runs:/{RUN_ID}/pipeline')",  # someone else's run
+    "m = mlflow.sklearn.load_model('models:/fraud/3')",  # the registry: whoever registered it
+    "m = mlflow.sklearn.load_model(uri)",
+])
+def test_other_mlflow_models_are_reported(uri_cell):
+    train = ("import mlflow\nwith mlflow.start_run() as run:\n"
+             "    mlflow.sklearn.log_model(pipe, artifact_path='pipeline')")
+    assert [f[0] for f in found(train, uri_cell)] == ["NBG501"]

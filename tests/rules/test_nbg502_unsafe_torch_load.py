@@ -132,3 +132,15 @@ def test_a_job_script_resuming_its_checkpoint_is_not_reported_but_a_download_is(
     fetched = ("%%writefile job.py\nimport torch, urllib.request\n"
                "urllib.request.urlretrieve('https://example.com/w.pt', 'w.pt')\nsd = torch.load('w.pt')\n")
     assert [f[0] for f in found(fetched)] == ["NBG502"]
+
+
+def test_a_checkpoint_saved_just_above_in_the_same_cell_is_not_reported():
+    # rasbt/LLMs-from-scratch: save, rebuild the module, load what was just saved
+    cell = ("import torch\ntorch.save(m.state_dict(), 'model.pth')\n\nm2 = M()\n"
+            "m2.load_state_dict(torch.load('model.pth'))")
+    assert found(cell) == []
+    assert found(cell, "m3.load_state_dict(torch.load('model.pth'))") == [("NBG502", 1, 1, L)]  # a later cell
+    guarded = "import torch\nif save:\n    torch.save(m, 'model.pth')\nm2 = torch.load('model.pth')"
+    assert found(guarded) == [("NBG502", 0, 4, L)]
+    other = "import torch\ntorch.save(m, 'other.pth')\nm2 = torch.load('model.pth')"
+    assert found(other) == [("NBG502", 0, 3, M)]

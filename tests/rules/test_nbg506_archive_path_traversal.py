@@ -74,3 +74,21 @@ def test_a_job_script_extracting_its_model_archive_is_not_reported_unless_it_dow
                   "urllib.request.urlretrieve('https://example.com/d.tar.gz', 'd.tar.gz')\n"
                   "tarfile.open('d.tar.gz').extractall('d')\n")
     assert [f[0] for f in found(downloaded)] == ["NBG506"]
+
+
+def test_the_model_archive_of_the_notebooks_own_training_job_is_not_reported():
+    # SageMaker: the estimator's model_data fetched back and unpacked (huggingface/notebooks)
+    fetched = ("import os, tarfile\nfrom sagemaker.s3 import S3Downloader\nlocal_path = 'my_model'\n"
+               "os.makedirs(local_path, exist_ok=True)\n"
+               "S3Downloader.download(s3_uri={src}, local_path=local_path)\n"
+               "tar = tarfile.open(f'{{local_path}}/model.tar.gz', 'r:gz')\ntar.extractall(path=local_path)")
+    assert found(fetched.format(src="estimator.model_data")) == []
+    assert found("uri = estimator.model_data", fetched.format(src="uri")) == []
+    assert found(fetched.format(src="'s3://someone/model.tar.gz'")) == [("NBG506", 0, 7, M)]
+    # describe_training_job's S3ModelArtifacts copied down with the AWS CLI ($name is IPython's expansion)
+    job = ("resp = sm.describe_training_job(TrainingJobName=name)\n"
+           "s3_artifacts = resp['ModelArtifacts']['S3ModelArtifacts']")
+    extract = "import tarfile\nwith tarfile.open('model.tar.gz') as t:\n    t.extractall('model')"
+    assert found(job, "!aws s3 cp $s3_artifacts .", extract) == []
+    assert found("s3_artifacts = 's3://bucket/public/model.tar.gz'", "!aws s3 cp $s3_artifacts .", extract) \
+        == [("NBG506", 2, 3, M)]

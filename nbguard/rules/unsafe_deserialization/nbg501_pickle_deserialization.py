@@ -57,6 +57,13 @@ class PickleDeserialization(Rule):
     decided in the pipeline's definition, not the script. Bytes the script fetches over the network are
     reported as in a cell.
 
+    Not reported either, because what is read is what the notebook itself just made:
+    a file written earlier in the same cell by code that always runs before the load
+    (not behind an `if`, a loop or a `try`), and a model of the notebook's own MLflow run
+    (`f"runs:/{run.info.run_id}/model"` with `run` from `mlflow.start_run()`, or
+    `info.model_uri` with `info = mlflow.sklearn.log_model(...)`). A write in an earlier
+    cell stays low: cells run out of order, and the file may be swapped in between.
+
     ## Why is this bad?
     Unpickling runs code: a pickle names callables and their arguments, and
     `pickle.load` calls them (`os.system`, `exec`...). Anyone who can change the file (a
@@ -121,8 +128,8 @@ class PickleDeserialization(Rule):
             if flag is not None and flag.value == "n":
                 return  # always a new, empty database
         prov = provenance(ctx, call.arg(kw, pos))
-        if prov.kind == "job":
-            return  # a job script's local input: the job decides what it is (see _paths.provenance)
+        if prov.own:
+            return  # the notebook's or its job's own output (see _paths.Provenance.own)
         label = f"{q}()"
         what = "unpickles data" if not q.startswith("marshal") else "unmarshals code objects"
         if prov.kind == "remote":

@@ -108,7 +108,9 @@ class UnsafeTorchLoad(Rule):
     notebook writes with `%%writefile x.py` (a training, evaluation or serving entry
     point that a job runs, not the kernel), loads of a local file the script does not
     download itself (its job's checkpoint or model; the kernel's `%env` does not reach
-    the job either).
+    the job either), and a load of a file `torch.save`d earlier in the same cell by code
+    that always runs before it (save, rebuild, load back: what is read is what the cell
+    just wrote).
 
     ## Why is this bad?
     A `.pt`/`.pth`/`.bin`/`.ckpt` checkpoint is a pickle. With `weights_only=False`,
@@ -214,8 +216,8 @@ class UnsafeTorchLoad(Rule):
     def _check(self, call, ctx) -> None:
         state = _state(ctx)
         prov = provenance(ctx, call.arg("f", 0))
-        if prov.kind == "job":
-            return  # a job script's local input (and the kernel's %env does not reach the job)
+        if prov.own:
+            return  # the notebook's or its job's own output (see _paths.Provenance.own)
         wo_expr = call.arg("weights_only")
         pm = call.arg("pickle_module", 2)
         node = call.node

@@ -16,7 +16,8 @@ class NumpyAllowPickle(Rule):
     in an earlier cell. Loading a file the notebook saved itself (`np.save`) is reported
     at low severity. Not reported: in a script the notebook writes with
     `%%writefile x.py` (a training, evaluation or serving entry point that a job runs,
-    not the kernel), a local file the script does not download itself.
+    not the kernel), a local file the script does not download itself, and a file
+    `np.save`d earlier in the same cell by code that always runs before the load.
 
     ## Why is this bad?
     `.npy`/`.npz` files may contain object arrays, which numpy stores as pickles.
@@ -55,8 +56,8 @@ class NumpyAllowPickle(Rule):
             expr = call.arg("allow_pickle", 2)
             if expr is not None and truthy(ctx.scope.value(expr)):
                 prov = provenance(ctx, call.arg("file", 0))
-                if prov.kind == "job":
-                    return  # a job script's local input: the job decides what it is
+                if prov.own:
+                    return  # the notebook's or its job's own output (see _paths.Provenance.own)
                 sev = {"self": Severity.LOW, "remote": Severity.CRITICAL}.get(prov.kind, Severity.HIGH)
                 tail = "; lower risk, but a swapped file still runs code" if prov.kind == "self" else ""
                 ctx.report_node(self, anchor(call, expr), f"np.load(allow_pickle=True) unpickles object arrays{prov.text}{tail}",

@@ -4,7 +4,7 @@ import ast
 
 from ...model import Severity
 from .._hub import short
-from .._paths import bound_qualname, cell_binding, fetched_before, in_job_script, produced_before
+from .._paths import bound_qualname, cell_binding, fetched_before, in_job_script, own_output, produced_content
 from ..base import Rule
 
 _SAFE_FILTERS = frozenset({"data", "tar"})
@@ -24,7 +24,11 @@ class ArchivePathTraversal(Rule):
     itself is reported at low severity. Not reported: in a script the notebook writes
     with `%%writefile x.py` (a training, evaluation or serving entry point that a job
     runs, not the kernel), an archive the script does not download itself (SageMaker's
-    `/opt/ml/processing/model/model.tar.gz` is the job's own model).
+    `/opt/ml/processing/model/model.tar.gz` is the job's own model); and in a cell, the
+    `model.tar.gz` of the notebook's own training job fetched back
+    (`S3Downloader.download(estimator.model_data, ...)`, `!aws s3 cp $uri .` of a
+    `describe_training_job(...)["ModelArtifacts"]["S3ModelArtifacts"]`). A folder the
+    notebook only created (`os.makedirs`) does not make an archive in it the notebook's.
 
     `zipfile.ZipFile.extractall` is not reported: CPython's zipfile strips absolute
     paths and `..` components from member names, so a zip cannot write outside the
@@ -100,7 +104,9 @@ class ArchivePathTraversal(Rule):
         archive = self._archive_path(receiver, ctx)
         if in_job_script(ctx) and not (archive and fetched_before(ctx, archive) is not None):
             return  # a job script's own input archive (SageMaker's /opt/ml/processing/model/model.tar.gz)
-        if archive and produced_before(ctx, archive) is not None:
+        if archive and own_output(ctx, archive, call.node.lineno):
+            return  # the model.tar.gz of the notebook's own training job, fetched back
+        if archive and produced_content(ctx, archive) is not None:  # not a folder it only made
             ctx.report_node(self, call.node, f"extractall() of '{short(archive, 60)}' without filter='data' trusts "
                                              f"member paths; the notebook built this archive itself",
                             severity=Severity.LOW)

@@ -97,7 +97,7 @@ class RemoteScriptExecution(Rule):
             for stage in pipe:
                 self._substitutions(stage, cmd, ctx)
 
-    def _pipe(self, pipe: list[SimpleCommand], cmd, ctx) -> None:
+    def _pipe(self, pipe: tuple[SimpleCommand, ...], cmd, ctx) -> None:
         for i, stage in enumerate(pipe[:-1]):
             fetch = _fetch(stage)
             if fetch is None:

@@ -5,7 +5,7 @@ Shared by the unpinned-model rules. Three questions:
 * :func:`hub_call` -- is this call a Hub download, and which argument names the
   repository and which the revision? (``*.from_pretrained``, ``pipeline``,
   ``SentenceTransformer``, ``hf_hub_download``, ``snapshot_download``,
-  ``load_dataset``, ``timm.create_model("hf-hub:...")``, ``vllm.LLM``, diffusers'
+  ``load_dataset``, ``evaluate.load``, ``timm.create_model("hf-hub:...")``, ``vllm.LLM``, diffusers'
   ``load_lora_weights``, LangChain's ``HuggingFaceEmbeddings``...)
 * :func:`local_reason` -- is a string a local path rather than a Hub id?
   (``./x``, ``/x``, ``~/x``, ``a/b/c``, ``model.bin``, a folder the notebook wrote
@@ -74,7 +74,7 @@ class HubCall:
     """A Hub download: what to call it in messages, and where its repo id and revision are."""
 
     label: str  # "AutoModel.from_pretrained", "pipeline", "hf_hub_download"...
-    kind: str  # "from_pretrained" | "pipeline" | "sentence_transformer" | "file" | "dataset" | "timm" | "vllm"
+    kind: str  # "from_pretrained" | "pipeline" | "sentence_transformer" | "file" | "dataset" | "metric" | "timm" | "vllm"
     repo: ast.expr | None
     revision_kw: tuple[str, ...] = ("revision", "commit_id")
     revision_in: tuple[str, ...] = ()  # dict kwargs that may carry "revision" (model_kwargs={...})
@@ -141,7 +141,10 @@ def _bare(q: str) -> bool:
 # Every callee name hub_call can accept, as resolved (last part of the qualname) or as
 # written (``call.attr``): a rule that only reports Hub calls may use it as ``call_names``.
 _FNAMES = ("pipeline", "SentenceTransformer", "CrossEncoder", "SparseEncoder", "hf_hub_download",
-           "snapshot_download", "load_dataset", "create_model", "LLM", "from_model_id")
+           "snapshot_download", "load_dataset", "create_model", "LLM", "from_model_id", "load", "load_metric")
+# Loaders of evaluation modules: a Python script fetched from the Hub and imported into the kernel.
+_METRIC_LOADERS = {"evaluate.load": "evaluate.load", "evaluate.loading.load": "evaluate.load",
+                   "datasets.load_metric": "datasets.load_metric", "datasets.load.load_metric": "datasets.load_metric"}
 HUB_CALL_NAMES = FROM_PRETRAINED | frozenset(_FNAMES) | frozenset(_EMBEDDING_WRAPPERS) | frozenset(_ADAPTER_LOADERS)
 
 
@@ -191,6 +194,10 @@ def hub_call(call: "CallSite", ctx: "CellContext") -> HubCall | None:
     if fname == "load_dataset" and (q in ("datasets.load_dataset", "datasets.load.load_dataset")
                                    or (q == "load_dataset" and _star(ctx, "datasets"))):
         return HubCall("load_dataset", "dataset", call.arg("path", 0))
+
+    if fname in ("load", "load_metric") and (q in _METRIC_LOADERS or (
+            q == "load_metric" and _star(ctx, "datasets"))):
+        return HubCall(_METRIC_LOADERS.get(q, "datasets.load_metric"), "metric", call.arg("path", 0))
 
     if fname == "create_model" and (q in ("timm.create_model", "timm.models.create_model")
                                    or (q == "create_model" and _star(ctx, "timm"))):

@@ -271,3 +271,36 @@ def test_loop_over_model_ids():
 ])
 def test_gated_hub_calls(cells, expected):
     assert fired(*cells) == expected
+
+
+def found(*cells):
+    return [(f.cell, f.line, f.severity) for f in lint(nb(*cells), "NBG301").findings]
+
+
+@pytest.mark.parametrize("source, severity", [
+    ("import evaluate\nrouge = evaluate.load('rouge')", Severity.LOW),  # canonical: the library's version tag
+    ("from evaluate import load\nm = load('seqeval')", Severity.LOW),
+    ("from datasets import load_metric\nm = load_metric('glue', 'mnli')", Severity.LOW),
+    ("from datasets import *\nm = load_metric('glue')", Severity.LOW),
+    ("import evaluate\nm = evaluate.load('rouge', revision='v0.4.0')", Severity.LOW),
+    ("import evaluate\nm = evaluate.load('rouge', revision='main')", Severity.MEDIUM),
+    ("import evaluate\nm = evaluate.load('evaluate-metric/mase')", Severity.LOW),  # canonical, named in full
+    ("import evaluate\nm = evaluate.load('lvwerra/bary_score')", Severity.MEDIUM),  # a community script: main
+    ("import evaluate\nNAME = 'org/my_metric'\nm = evaluate.load(NAME, module_type='metric')", Severity.MEDIUM),
+])
+def test_evaluation_modules_are_scripts_the_kernel_runs(source, severity):
+    assert found(source) == [(0, source.count("\n") + 1, severity)]
+    assert ("not a commit sha" if "revision=" in source else "Python script") in messages(source)[0]
+
+
+@pytest.mark.parametrize("source", [
+    f"import evaluate\nm = evaluate.load('org/my_metric', revision='{SHA}')",
+    "import evaluate\nm = evaluate.load('./metrics/my_metric')",
+    "import evaluate\nm = evaluate.load('my_metric.py')",
+    "import evaluate\nm = evaluate.load(name)",  # unknown: benefit of the doubt
+    "import os\nos.environ['HF_EVALUATE_OFFLINE'] = '1'\nimport evaluate\nm = evaluate.load('rouge')",
+    "import pickle, json\nm = pickle.load(f)\nd = json.load(g)",
+    "from mylib import load\nm = load('rouge')",
+])
+def test_evaluation_modules_pinned_local_or_offline(source):
+    assert found(source) == []

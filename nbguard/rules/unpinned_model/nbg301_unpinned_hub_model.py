@@ -13,7 +13,14 @@ _OFFLINE_ENV = {
     "dataset": ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"),
     "from_pretrained": ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"),
     "pipeline": ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"),
+    "metric": ("HF_HUB_OFFLINE", "HF_EVALUATE_OFFLINE", "HF_DATASETS_OFFLINE"),
 }
+# The Hub organisations of evaluate's canonical modules ("rouge" is evaluate-metric/rouge).
+_CANONICAL_METRIC_ORGS = frozenset({"evaluate-metric", "evaluate-comparison", "evaluate-measurement"})
+
+
+def _canonical_metric(name: str) -> bool:
+    return "/" not in name or name.split("/", 1)[0] in _CANONICAL_METRIC_ORGS
 
 
 class UnpinnedHubModel(Rule):
@@ -34,6 +41,14 @@ class UnpinnedHubModel(Rule):
     library holds, so the model changes with the transformers version (pin that with
     NBG601, or name the model and its revision). A wrapper given no model name is
     reported at the rule's severity.
+
+    Evaluation modules are code, not weights: `evaluate.load("org/metric")` and
+    `datasets.load_metric(...)` download a Python script (from the Hub, or for old
+    `datasets` releases from its GitHub repository) and import it into the kernel. A
+    community module (`"org/name"`) without a pinned revision comes from `main`; a
+    canonical one (`"rouge"`, `"glue"`, `"evaluate-metric/mase"`) is reported at low severity, as it is fetched at
+    the tag of the installed library's version (and from `main` when that tag is
+    missing), as it is when that tag is named in `revision=`.
 
     Local paths are not Hub ids and are skipped: `./x`, `/x`, `~/x`, `a/b/c`, file
     names, Trainer checkpoints, folders the notebook wrote or downloaded earlier
@@ -162,8 +177,12 @@ class UnpinnedHubModel(Rule):
                 if is_pin(rev.value):
                     return
                 origin = f" ({rev.origin.describe()})" if rev.origin and not isinstance(rev_expr, ast.Constant) else ""
+                ref = describe_ref(rev.value)
+                # a canonical metric at a version tag is what it gets by default (see the docstring)
+                sev = Severity.LOW if hc.kind == "metric" and _canonical_metric(value.value) \
+                    and ref.startswith("a tag") else None
                 ctx.report_node(self, anchor(call, rev_expr), f"{target} uses revision '{short(rev.value, 50)}'{origin}, "
-                                                f"{describe_ref(rev.value)}, not a commit sha{trc}")
+                                                f"{ref}, not a commit sha{trc}", severity=sev)
                 return
             if rev.value is not None:
                 return
@@ -171,6 +190,16 @@ class UnpinnedHubModel(Rule):
         if call.has_opaque_kwargs():
             ctx.report(self, span, f"{target} downloads from the Hugging Face Hub with no visible revision= "
                                    f"(it may be in **kwargs){trc}", severity=Severity.LOW)
+            return
+        if hc.kind == "metric":
+            if not _canonical_metric(value.value):
+                ctx.report(self, span, f"{target} downloads the metric's Python script from Hugging Face and "
+                                       f"runs it in the kernel, without a pinned revision (from main: a "
+                                       f"community module has no tag of the library's version)")
+            else:
+                ctx.report(self, span, f"{target} downloads the metric's Python script from Hugging Face and "
+                                       f"runs it in the kernel, at the tag of the installed library's version "
+                                       f"(main when the tag is missing)", severity=Severity.LOW)
             return
         ctx.report(self, span, f"{target} downloads from the Hugging Face Hub without a pinned revision{trc}")
 

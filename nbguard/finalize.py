@@ -18,6 +18,9 @@ from .suppress import is_suppressed, suppressions
 SNIPPET_MAX = 240
 
 
+_TO_END = 1 << 30  # an end column past any line: mask_line clips it
+
+
 def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Finding]:
     sup = suppressions(nb)
     path_ignores = config.ignores_for_path(nb.path)
@@ -28,8 +31,10 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
     # Sensitive spans are masked wherever their line is shown, by any finding.
     sensitive: dict[tuple, list[tuple[int, int]]] = {}
     for f in raw:
-        if f.sensitive and f.line == f.end_line:
-            sensitive.setdefault((f.cell, f.where, f.output, id(f.text), f.line), []).append((f.column, f.end_column))
+        if f.sensitive:  # a value over several lines ("ab" "cd" across a break, a backslash): each line's part
+            for ln in range(f.line, max(f.line, f.end_line) + 1):
+                span = (f.column if ln == f.line else 1, f.end_column if ln == f.end_line else _TO_END)
+                sensitive.setdefault((f.cell, f.where, f.output, id(f.text), ln), []).append(span)
     kept = _dedupe(kept)
     # every raw-file line the findings need, located in one pass over the file
     nb.prepare_raw_lines([(f.text.source.json_path, f.text.source.is_list, f.line)
@@ -40,8 +45,6 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
         lines = f.text.lines
         line_text = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
         spans = sensitive.get((f.cell, f.where, f.output, id(f.text), f.line), [])
-        if f.sensitive and f.line != f.end_line:
-            spans = spans + [(f.column, len(line_text) + 1)]
         huge = len(line_text) > MAX_SCANNED_LINE
         if not huge:
             spans = spans + secret_spans(line_text)  # line-wide, whatever rules are selected

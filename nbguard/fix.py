@@ -55,7 +55,13 @@ _BOM = b"\xef\xbb\xbf"
 
 
 class FixError(Exception):
-    """A notebook that could not be fixed; the message is one line, without the path."""
+    """A notebook that could not be fixed; the message is one line, without the path, and masked:
+    a parser's reason may quote the file (``'nbformat' is '<value>'``)."""
+
+    def __init__(self, message: str) -> None:
+        from .mask import mask_text
+
+        super().__init__(mask_text(message))
 
 
 # ---------------------------------------------------------------------------
@@ -165,6 +171,11 @@ def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", 
     for e in edits:
         if kept and e.start < kept[-1].end:
             continue
+        env = _ENV_READ.match(e.text)
+        if env is not None:
+            literal = cell.source[e.start:e.end]
+            if plan.env_literals.setdefault(env.group(1), literal) != literal:
+                continue  # another credential already reads this variable: no safe name, left as found
         kept.append(e)
     if not kept:
         return
@@ -179,6 +190,9 @@ def _fix_cell(nb: Notebook, cell: Cell, findings: list[Finding], plan: "_Plan", 
             plan.os_imported = True  # later cells can rely on it
     plan.set_source(cell, new)
     result.changes.extend(Change(e.finding, e.description) for e in kept)
+
+
+_ENV_READ = re.compile(r'^os\.environ\["([A-Z_][A-Z0-9_]*)"\]$')
 
 
 def _cell_edits(cell: Cell, code, findings: list[Finding], fixable: dict[str, type]) -> list[Edit]:
@@ -334,6 +348,9 @@ class _Plan:
         self.sources: dict[int, str] = {}
         self.cleared: dict[int, set[int]] = {}
         self.os_imported = False  # a fix added `import os` to an earlier cell
+        # environment variable -> the literal it replaced: two different credentials must not
+        # be rewritten to read the same variable (ghp_... and github_pat_... both "GITHUB_TOKEN")
+        self.env_literals: dict[str, str] = {}
 
     def empty(self) -> bool:
         return not self.sources and not self.cleared

@@ -91,7 +91,13 @@ _SECRET_ASSIGN = re.compile(
     (?P<name>(?<![A-Za-z0-9_])(?:[A-Za-z_][A-Za-z0-9_.\-]*?)?(?:pass(?:word|wd)?|pwd|secret|token|api[_\-]?key|access[_\-]?key
        |private[_\-]?key|secret[_\-]?key|credentials?|auth)[A-Za-z0-9_]*)
     ['"]?\s*(?:=|:|\bis\b)\s*(?!=)
-    (?P<q>['"]?)(?P<v>[^\s'",;}{)(\]\[]{4,})""")
+    (?:(?P<q>['"])(?P<qv>[^'"\n]{4,512})(?P=q)  # a quoted value, whole: "correct horse battery", "a;b(c)"
+      |['"]?(?P<v>[^\s'",;}{)(\]\[]{4,}))""")
+# Credentials handed to HTTP clients: "Authorization: Bearer <token>", auth=("user", "<password>").
+_AUTH_SCHEME = re.compile(r"\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+([A-Za-z0-9._~+/\-]{8,}=*)")
+_AUTH_PAIR = re.compile(
+    r"""(?:\bauth\s*=\s*[(\[]|\bHTTP(?:Basic|Digest|Proxy)Auth\(|\bBasicAuth\()\s*(?:[A-Za-z_]\w*\s*=\s*)?"""
+    r"""(['"])[^'"\n]*\1\s*,\s*(?:[A-Za-z_]\w*\s*=\s*)?(['"])(?P<pw>[^'"\n]{1,256})\2""")
 _PLACEHOLDER_VALUE = re.compile(
     r"^(?:<.*>|\{.*\}|\$\{?\w+\}?|%\(?\w*\)?s|x{4,}|\*+|\.{3}|(?:your|my|the)[_\-]?\w*|none|null|true|false"
     r"|os\.environ.*|os\.getenv.*|getpass.*|userdata.*|env\[.*|required|optional|str|string|bool|int"
@@ -102,7 +108,8 @@ _RUN = re.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}")
 _HEX = re.compile(r"[0-9a-f]{32,}|[0-9A-F]{32,}")
 # Contexts where a long hex or mixed run is a published identifier, not a secret.
 _ID_CONTEXT = re.compile(
-    r"(?:sha\d*|md5|hash|digest|checksum|commit|revision|rev|ref|etag|uuid|id|sum|@|#)\W{0,4}$", re.I)
+    r"(?:sha\d*|md5|hash|digest|checksum|commit|revision|rev|ref|etag|uuid|sum|@|#"
+    r"|(?<![a-z])(?<!session_)(?<!session-)id)\W{0,4}$", re.I)  # "id": an identifier; "sessionid": a secret
 
 
 def credential_spans(line: str) -> list[tuple[int, int]]:
@@ -119,8 +126,17 @@ def credential_spans(line: str) -> list[tuple[int, int]]:
     if "eyJ" in line:
         spans += [(j.start() + 1, j.end() + 1) for j in _JWT.finditer(line)]
     for a in _SECRET_ASSIGN.finditer(line):
-        if _secret_value(a, line):
-            spans.append((a.start("v") + 1, a.end("v") + 1))
+        g = "qv" if a.group("qv") is not None else "v"
+        if _secret_value(a, g, line):
+            spans.append((a.start(g) + 1, a.end(g) + 1))
+    if "earer" in line or "asic" in line or "EARER" in line or "ASIC" in line:
+        for b in _AUTH_SCHEME.finditer(line):
+            tok = b.group(1)
+            if len(tok) >= 24 or any(c.isdigit() or c in "+/=" for c in tok):  # not "Basic authentication"
+                spans.append((b.start(1) + 1, b.end(1) + 1))
+    if "uth" in line:
+        spans += [(p.start("pw") + 1, p.end("pw") + 1) for p in _AUTH_PAIR.finditer(line)
+                  if not _PLACEHOLDER_VALUE.match(p.group("pw"))]
     if len(line) >= 20:
         from .rules._tokens import in_encoded_run
 
@@ -132,7 +148,7 @@ def credential_spans(line: str) -> list[tuple[int, int]]:
                 continue  # a checksum, a pin, a path of a URL (keys in URLs: the provider patterns, passwords)
             for h in _HEX.finditer(tok):
                 spans.append((r.start() + h.start() + 1, r.start() + h.end() + 1))
-            if _generated(tok):
+            if _generated(tok) or _generated_lower(tok):
                 spans.append((r.start() + 1, r.end() + 1))
     return spans
 
@@ -143,14 +159,15 @@ _NOT_SECRET_NAME = re.compile(
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 
 
-def _secret_value(a: re.Match, line: str) -> bool:
-    """Is the value of this secret-named assignment a credential worth hiding? Placeholders,
-    numbers, code (``AutoTokenizer.from_pretrained(...)``, ``os.environ[...]``) and names such as
+def _secret_value(a: re.Match, group: str, line: str) -> bool:
+    """Is the value (match group ``group``: quoted ``qv``, bare ``v``) of this secret-named
+    assignment a credential worth hiding? Placeholders, numbers, code
+    (``AutoTokenizer.from_pretrained(...)``, ``os.environ[...]``) and names such as
     ``max_tokens`` or ``token_type`` are not; a password is, whatever it looks like."""
-    name, v = a.group("name"), a.group("v")
+    name, v = a.group("name"), a.group(group)
     if _NOT_SECRET_NAME.search(name) or _PLACEHOLDER_VALUE.match(v) or v.isdigit() or _DOTTED.match(v):
         return False
-    if line[a.end("v"):a.end("v") + 1] == "(":
+    if group == "v" and line[a.end("v"):a.end("v") + 1] == "(":
         return False  # a call: tokenizer = AutoTokenizer(...)
     if re.search(r"pass|pwd", name, re.I):
         return True
@@ -191,6 +208,20 @@ def _generated(tok: str) -> bool:
             sum(1 for w in words if len(w) >= 5 and not w.isdigit() and not w.isupper()) >= 2:
         return False
     return True
+
+
+def _generated_lower(tok: str) -> bool:
+    """A generated secret in one case with digits (a session id, an API key of some services):
+    24+ lower-case letters and digits, 4+ of each kind, random-text entropy, and no words."""
+    if len(tok) < 24 or not tok.isalnum() or not tok.islower():
+        return False
+    digits = sum(c.isdigit() for c in tok)
+    if digits < 4 or len(tok) - digits < 8:
+        return False
+    from .rules._filters import shannon_entropy
+
+    words = _WORDS.findall(tok)
+    return shannon_entropy(tok) >= 4.0 and sum(map(len, words)) / len(words) < 3.0
 
 
 _AWS_SECRET_SHAPE = re.compile(r"[A-Za-z0-9+/]{40}$")

@@ -69,6 +69,15 @@ def test_import_os_is_added_once_and_not_when_an_earlier_cell_has_it(tmp_path):
     assert got == ["import os, sys", 'HF = os.environ["HF_TOKEN"]']
 
 
+def test_two_different_credentials_are_never_rewritten_to_read_one_variable(tmp_path):
+    ghp = "ghp_" + "xJ4SXRVxfCQGgXkH1zxFUbEctT2NLLzPkkGo"
+    pat = "github_pat_" + "aXmI63JozGw82KwD6rQJM9_UayY20948VGZiHXJnB8dE3xKJm8GAF0wAwaIINYNvDMbZoOlJLl3fZJZ207"
+    got = fixed_source(tmp_path, f'GITHUB_TOKEN = "{ghp}"\npat = "{pat}"', f'gh = "{ghp}"')
+    # the same token again reads the same variable; a different one is left for a person to name
+    assert got == [f'import os\nGITHUB_TOKEN = os.environ["GITHUB_TOKEN"]\npat = "{pat}"',
+                   'gh = os.environ["GITHUB_TOKEN"]']
+
+
 @pytest.mark.parametrize("source", [
     f'requests.get("https://x.io/api?token={HF}")',  # part of a longer string
     f'headers = {{"Authorization": "Bearer {HF}"}}',  # the literal carries more than the key

@@ -175,3 +175,55 @@ def test_every_surface_of_the_cli_and_server_masks_the_issue_17_cases(tmp_path):
     seen.append(json.dumps(reply))
     assert _leaks("\n".join(seen), creds) == []
     assert json.loads(path.read_text()) == notebook, "fix --diff never writes the notebook"
+
+
+# Found by an adversarial pass (2026-12-07): each shape printed whole, or mostly, beside another finding.
+_PASSPHRASE = "correct horse battery staple"
+_PUNCTUATED = "Xy7;q(w)e{r}t[y],9zB"
+
+
+@pytest.mark.parametrize("source, secret, select", [
+    # a quoted value is masked whole: spaces and ; ( ) { } [ ] , inside it
+    (f'import requests\ndb_password = "{_PASSPHRASE}"; r = requests.get("https://x.org", verify=False, timeout=5)',
+     "horse battery staple", None),
+    (f'import requests\nr = requests.get("https://x.org", verify=False, timeout=5)  # db_password="{_PUNCTUATED}"',
+     _PUNCTUATED, None),
+    # a value split over lines: every line of the secret finding is masked wherever it is shown
+    ('import requests\nr = requests.post("https://x.org/v1", timeout=5,\n'
+     '                  headers={"X-Api-Key": "Rk3vQ9xT"\n                             "9yZI60sJqTEugnPucb"}, verify=False)',
+     "9yZI60sJqTEugnPucb", None),
+    # with the secrets category off, the line-wide net still catches what HTTP clients are handed
+    ('import requests\nr = requests.get("https://x.org", auth=("admin", "Zq8!vN2#pL"), verify=False, timeout=5)',
+     "Zq8!vN2#pL", ["insecure-network"]),
+    ('import requests\nr = requests.get("https://x.org", headers={"Authorization": '
+     '"Bearer s9q4ugnucbasu2zuzeeu3hqn84wql8nt"}, verify=False, timeout=5)',
+     "s9q4ugnucbasu2zuzeeu3hqn84wql8nt", ["insecure-network"]),
+    # generated single-case secrets: a session cookie, an API key in query parameters
+    ('import requests\nr = requests.get("https://x.org", cookies={"sessionid": "vg8fpobpzer9eebasw54jg6ue6lljjut"}, '
+     'verify=False, timeout=5)', "vg8fpobpzer9eebasw54jg6ue6lljjut", None),
+    ('import requests\nr = requests.get("https://x.org", params={"key": "g6sinj8cu9nlt18kdpqe219q8283azvkq5b0bdw"}, '
+     'verify=False, timeout=5)', "g6sinj8cu9nlt18kdpqe219q8283azvkq5b0bdw", None),
+])
+def test_secrets_of_every_shape_beside_another_finding_are_masked(source, secret, select):
+    report = api.lint_notebook(nb(source), Config(select=select) if select else Config())
+    assert any(f.rule == "NBG401" for f in report.findings)
+    out = _outputs(report)
+    assert secret not in out
+    assert all(part not in out for part in secret.split() if len(part) > 5)
+
+
+def test_readable_words_after_auth_schemes_stay_readable():
+    line = 'print("Basic authentication is off; use Bearer tokens", auth_type="basic auth", max_tokens=512)'
+    assert mask.mask_text(line) == line
+
+
+def test_fix_errors_are_masked(tmp_path, capsys):
+    from nbguard.cli import main
+
+    secret = "sk-proj-" + "Gejkc5bJq7Ld9Xk2ZtVb8NwR3yHs5PfJm1aC6uEo4GiK0zTe"
+    path = tmp_path / "bad.ipynb"
+    path.write_text(json.dumps({"nbformat": secret, "cells": []}))
+    for argv in (["fix", str(path)], ["fix", "--diff", str(path)]):
+        main(argv)
+        err = capsys.readouterr().err
+        assert "not a notebook" in err and secret not in err

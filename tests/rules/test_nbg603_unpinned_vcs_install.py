@@ -103,3 +103,34 @@ def test_local_install_of_an_unpinned_clone(cells, cell, line):
 ])
 def test_pinned_or_unrelated_local_install_is_silent(cells):
     assert lint(nb(*cells), "NBG603").findings == []
+
+
+_CLONE = "!git clone https://github.com/org/repo"
+
+
+@pytest.mark.parametrize("cells, where, shown", [
+    ((_CLONE, "!python repo/train.py --epochs 3"), (1, 1), "'repo/train.py'"),
+    ((_CLONE + " && cd repo && bash setup.sh",), (0, 1), "'setup.sh'"),
+    ((_CLONE, "%cd repo", "!python train.py"), (2, 1), "'train.py'"),
+    ((_CLONE, "%run repo/demo.py"), (1, 1), "'repo/demo.py'"),
+    ((_CLONE, "import sys\nsys.path.append('repo')\nimport repo_utils"), (1, 2), "'repo'"),
+    ((_CLONE, "import sys\nsys.path.insert(0, 'repo/src')"), (1, 2), "'repo/src'"),
+    # Vertex AI Model Garden: the samples repository cloned to import a helper module from it
+    ((_CLONE, "import importlib\nu = importlib.import_module('repo.notebooks.common_util')\n"
+              "v = importlib.import_module('repo.notebooks.other')"), (1, 2), "'repo.notebooks.common_util'"),
+])
+def test_code_run_or_imported_from_an_unpinned_clone(cells, where, shown):
+    report = lint(nb(*cells), "NBG603")
+    assert [(f.cell, f.line) for f in report.findings] == [where]  # once per clone
+    assert shown in report.findings[0].message and "never checked out at a commit" in report.findings[0].message
+
+
+@pytest.mark.parametrize("cells", [
+    (_CLONE + "\n!cd repo && git checkout 6f1c2b1f0e6d2d5f4d8c0a4a7e3b9f2c1d0e5a6b", "!python repo/train.py"),
+    (_CLONE, "import pandas as pd\ndf = pd.read_csv('repo/data.csv')"),  # data, not code
+    ("!python train.py", "%run demo.py"),  # the notebook's own files
+    ("import importlib, sys\nm = importlib.import_module('numpy')\nsys.path.append('src')",),
+    (_CLONE, "import sys\nsys.path.append('other')"),
+])
+def test_pinned_clones_data_and_own_code_are_not_reported(cells):
+    assert lint(nb(*cells), "NBG603").findings == []

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import posixpath
 import re
 
 from ...model import Severity
 from .._hosts import url_host
+from .._hub import short
 from .._shell import (PipInstall, Requirement, ShellViaArgv, all_commands, installer, installs, is_python,
                       pip_install, resolve, word_span)
 from .._calls import last_names
@@ -39,7 +41,10 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
     `uv pip install`, and the argument lists of `subprocess` calls. It also reports a
     local install of a repository the notebook cloned and never checked out at a
     commit: `!git clone https://github.com/org/repo && cd repo && pip install -e .`
-    (also `pip install ./repo`, `python setup.py install`, and `%cd repo` in between).
+    (also `pip install ./repo`, `python setup.py install`, and `%cd repo` in between),
+    and the first time the notebook runs or imports such a clone's code:
+    `!python repo/train.py`, `!cd repo && bash setup.sh`, `%run repo/x.py`,
+    `importlib.import_module("repo.utils")`, `sys.path.append("repo")`.
 
     Pinned (silent): `@<40-hex commit>` (or a 64-hex SHA-256 commit), an svn
     revision number (`@r1234`), an archive of a full commit, or a URL with a
@@ -76,7 +81,8 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
     """
 
     code = "NBG603"
-    call_names = last_names(SUBPROCESS_CALLS)  # ShellViaArgv.check_call needs one of these
+    # ShellViaArgv.check_call needs one of the subprocess names; _CODE_FROM_PATH the others
+    call_names = last_names(SUBPROCESS_CALLS) | frozenset({"import_module", "append", "insert", "run_path"})
     name = "unpinned-vcs-install"
     category = "supply-chain"
     severity = Severity.MEDIUM
@@ -100,6 +106,36 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
         if magic.name == "cd":  # %cd persists for the rest of the kernel's life
             st = _clone_state(ctx)
             st["cwd"] = _join(st["cwd"], magic.args) if magic.args.strip() else ""
+        elif magic.name == "run" and magic.args.split():
+            st = _clone_state(ctx)
+            script = next((a for a in magic.args.split() if not a.startswith("-")), "")
+            if script.endswith(".py"):
+                self._ran(_join(st["cwd"], script), "%run runs", ctx, st,
+                          (magic.line, magic.col, magic.line, magic.col + len(magic.args)), shown=script)
+
+    def check_call(self, call, ctx) -> None:
+        super().check_call(call, ctx)  # subprocess argv lists (ShellViaArgv)
+        spec = _CODE_FROM_PATH.get(call.qualname)
+        if spec is None:
+            return
+        v = call.value(spec[1], spec[0])
+        if v is None or not isinstance(v.value, str) or not v.value:
+            return
+        target = v.value.replace(".", "/") if call.qualname == "importlib.import_module" else v.value
+        st = _clone_state(ctx)
+        self._ran(_join(st["cwd"], target), spec[2], ctx, st, ctx.node_span(call.node), shown=v.value)
+
+    def _ran(self, target: str, how: str, ctx, st: dict, span, shown: str | None = None) -> None:
+        """Code of a clone run or imported in the kernel (``!python repo/x.py``, ``%run``,
+        ``importlib.import_module("repo.x")``, ``sys.path.append("repo")``): reported once per clone."""
+        clone = _clone_holding(st, target)
+        if clone is None or clone["pinned"] or clone.get("ran"):
+            return
+        clone["ran"] = True
+        here = ctx.cell.index if ctx.cell is not None else -1
+        where = "" if clone["cell"] == here else f" in cell {clone['cell'] + 1}"
+        ctx.report(self, span, f"{how} '{short(shown or _norm(target), 80)}', code of a git clone of {_repo(clone['url'])}{where} that "
+                               f"was never checked out at a commit: the default branch, whatever was pushed last")
 
     # -- git clone <url> && cd <dir> && pip install -e . ------------------------------
     def _clone_then_install(self, cmd, ctx) -> None:
@@ -125,6 +161,10 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
                 self._git(args, cwd, st, cell, cmd.line)
             elif is_python(inv) and args[:1] == ["setup.py"] and args[1:2] in (["install"], ["develop"]):
                 self._installed(cwd or ".", inv.args[0], "python setup.py", cmd, ctx, st)
+            elif (is_python(inv) and args and args[0].endswith(".py")) or \
+                    (inv.program in _SHELLS and args and args[0].endswith(".sh")):
+                self._ran(_join(cwd, args[0]), f"{inv.program} runs", ctx, st, word_span(cmd, ctx, inv.args[0]),
+                          shown=args[0])
             else:
                 inst = pip_install(installer(inv))
                 if inst is not None:
@@ -221,6 +261,14 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
                 return
 
 
+_SHELLS = frozenset({"bash", "sh", "zsh", "source", "."})
+# Python calls that run or import code from a path: qualname -> (position, keyword, what for a message)
+_CODE_FROM_PATH = {
+    "importlib.import_module": (0, "name", "importlib.import_module imports"),
+    "sys.path.append": (0, None, "sys.path.append adds to the import path"),
+    "sys.path.insert": (1, None, "sys.path.insert adds to the import path"),
+    "runpy.run_path": (0, "path_name", "runpy.run_path runs"),
+}
 _CLONE_VALUE_OPTS = frozenset({"-b", "--branch", "--depth", "-o", "--origin", "--reference", "-c", "--config",
                                "--filter", "-j", "--jobs", "--separate-git-dir", "--template", "-u", "--upload-pack",
                                "--shallow-since", "--shallow-exclude"})
@@ -258,6 +306,26 @@ def _find_clone(st: dict, path: str) -> dict | None:
         return clones[path]
     for d, c in clones.items():
         if path.endswith("/" + d) or d.endswith("/" + path):
+            return c
+    return None
+
+
+def _clone_holding(st: dict, path: str) -> dict | None:
+    """The clone that ``path`` lies in (``repo/train.py``, ``/content/repo/src``) or names. The
+    working folder is followed through ``cd``/``%cd`` only roughly, so a path that climbs out of
+    it (``../tpu/tools/x.py``) is matched on the clone's own folder name too."""
+    p = posixpath.normpath(_norm(path))
+    found = _find_clone(st, p)
+    if found is not None:
+        return found
+    while p.startswith("../"):
+        p = p[3:]
+    for d, c in st["clones"].items():
+        if p.startswith(d + "/") or f"/{d}/" in p:
+            return c
+    for d, c in st["clones"].items():
+        base = d.rsplit("/", 1)[-1]
+        if p == base or p.startswith(base + "/"):
             return c
     return None
 

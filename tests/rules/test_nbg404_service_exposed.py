@@ -106,3 +106,27 @@ def test_ngrok_commands_that_open_no_tunnel(source):
 
 def test_ngrok_tunnel_after_a_global_option():
     assert fired("!ngrok --log stdout http 8501 &") == [("NBG404", 0, 1)]
+
+
+@pytest.mark.parametrize("source, shown", [
+    ("!docker run -t -d --rm -p 7080:7080 --name=local_iris $IMAGE", "-p 7080:7080"),
+    ("! docker run -d -p 80:8080 \\\n  -e AIP_HTTP_PORT=8080 $IMAGE_URI", "-p 80:8080"),
+    ("!docker run -v /data:/data --publish 8000:8000 img serve", "-p 8000:8000"),
+    ("!docker run -p 0.0.0.0:8501:8501 img", "-p 0.0.0.0:8501:8501"),
+    ("!docker run -P img", "-P publishes every exposed port"),
+    ("%%bash\npodman run --gpus all -p8000:8000 tritonserver", "-p 8000:8000"),
+])
+def test_container_ports_published_on_every_interface(source, shown):
+    (f,) = findings(source)
+    assert f.severity.name == "MEDIUM" and "every network interface of the host" in f.message and shown in f.message
+
+
+@pytest.mark.parametrize("source", [
+    "!docker run -p 127.0.0.1:7080:7080 img",
+    "!docker run -p localhost:8080:80 img",
+    "!docker run --rm img python train.py -p 8080:8080",  # after the image: the container's arguments
+    "!docker run -e PORT=8080 -v /a:/b img",
+    "!docker build -t img . && docker push img",
+])
+def test_local_or_unpublished_containers_are_silent(source):
+    assert findings(source) == []

@@ -10,6 +10,14 @@ from .._urls import callee, invocations
 from ..base import Rule
 
 _ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]", "*"})
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# `docker run` options that take a separate value (the rest are flags, or carry it after "=")
+_DOCKER_VALUE_OPTS = frozenset({
+    "-p", "--publish", "-v", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "-u", "--user",
+    "-h", "--hostname", "-m", "--memory", "-l", "--label", "--name", "--gpus", "--network", "--net",
+    "--entrypoint", "--mount", "--shm-size", "--ipc", "--cpus", "--add-host", "--device", "--runtime",
+    "--platform", "--restart", "--ulimit", "--cap-add", "--cap-drop", "--security-opt", "--log-driver",
+    "--log-opt", "--pid", "--dns", "--expose", "--link", "--volumes-from", "--tmpfs", "--cidfile"})
 _HOST_KWARGS = ("host", "server_name", "server_host", "hostname", "listen", "bind", "ip", "dashboard_host",
                 "address", "bind_addr")
 _RUN_ATTRS = frozenset({"run", "run_server", "run_simple", "launch", "serve", "run_app", "listen", "start",
@@ -74,7 +82,9 @@ class ServiceExposed(Rule):
     - shell servers on all interfaces: `jupyter notebook/lab --ip=0.0.0.0`,
       `mlflow ui/server --host 0.0.0.0`, `tensorboard --bind_all`, `uvicorn`/`gunicorn`/
       `streamlit`/`flask run` bound to `0.0.0.0`, and `python -m http.server` (which
-      binds every interface unless told otherwise), also from `%tensorboard`.
+      binds every interface unless told otherwise), also from `%tensorboard`;
+    - containers whose ports are published on every interface of the host:
+      `docker run -p 8080:8080 image` (or `-P`; `-p 127.0.0.1:8080:8080` is local only).
     High severity when the service runs code for whoever reaches it: Jupyter with an
     empty token or password on a public bind, Flask `debug=True` on a public bind.
 
@@ -213,6 +223,37 @@ class ServiceExposed(Rule):
                            "tensorboard --bind_all serves on every network interface")
             elif prog in _SERVERS:
                 self._bind_opts(prog, rest, _SERVERS[prog], span, ctx)
+            elif prog in ("docker", "podman", "nerdctl") and (texts[:1] in (["run"], ["create"])
+                                                            or texts[:2] == ["container", "run"]):
+                self._published(prog, rest[2 if texts[0] == "container" else 1:], span, ctx)
+
+    def _published(self, prog, opts, span, ctx) -> None:
+        """``docker run -p 8080:8080 image``: published on every interface of the host unless the
+        mapping names a loopback address (``-p 127.0.0.1:8080:8080``). Options end at the image."""
+        k = 0
+        while k < len(opts):
+            t = opts[k].text
+            if not t.startswith("-"):
+                return  # the image: what follows is the container's command
+            value = last = None
+            if t in ("-p", "--publish") and k + 1 < len(opts):
+                value, last = opts[k + 1].text, opts[k + 1]
+            elif t.startswith("--publish="):
+                value, last = t.split("=", 1)[1], opts[k]
+            elif t.startswith("-p") and len(t) > 2 and t[2].isdigit():
+                value, last = t[2:], opts[k]
+            elif t in ("-P", "--publish-all"):
+                ctx.report(self, span(opts[k]), f"{prog} run {t} publishes every exposed port of the container on "
+                                                f"every network interface of the host")
+                return
+            if value is not None:
+                host = value.rsplit(":", 2)[0] if value.count(":") == 2 or value.startswith("[") else ""
+                if not host.strip("[]") in _LOOPBACK:
+                    ctx.report(self, span(opts[k], last), f"{prog} run -p {value} publishes the container's port on "
+                                                          f"every network interface of the host (bind it to "
+                                                          f"127.0.0.1:)")
+                    return
+            k += 2 if t in _DOCKER_VALUE_OPTS else 1
 
     def _bind_opts(self, prog, rest, opts, span, ctx) -> None:
         for k, w in enumerate(rest):

@@ -108,3 +108,31 @@ def test_unpinned_remote_code_call_is_one_finding_with_all_rules_on():
     only_model_rules = lint(nb('from transformers import AutoModel\n'
                                'm = AutoModel.from_pretrained("org/m", trust_remote_code=True)'), "unpinned-model")
     assert [f.rule for f in only_model_rules.findings] == ["NBG301"]
+
+
+_DP = "from diffusers import DiffusionPipeline\n"
+_SHA = "0a6aa9128b6194f4f3c4db429b6cb4891cdb421b"
+
+
+@pytest.mark.parametrize("source, severity", [
+    (_DP + "p = DiffusionPipeline.from_pretrained('runwayml/sd', custom_pipeline='lpw_stable_diffusion')", "LOW"),
+    (_DP + "p = DiffusionPipeline.from_pretrained('a/b', custom_pipeline='gluegen', custom_revision='main')", "MEDIUM"),
+    (_DP + "p = DiffusionPipeline.from_pretrained('a/b', custom_pipeline='hf-internal-testing/dummy-pipeline')",
+     "HIGH"),
+    (_DP + f"p = DiffusionPipeline.from_pretrained('a/b', custom_pipeline='org/pipe', custom_revision='{_SHA}')",
+     "MEDIUM"),
+])
+def test_diffusers_custom_pipelines_import_code(source, severity):
+    (f,) = lint(nb(source), "NBG605").findings
+    assert f.severity.name == severity and "custom_pipeline=" in f.message and "code" in f.message
+
+
+@pytest.mark.parametrize("source", [
+    _DP + "p = DiffusionPipeline.from_pretrained('a/b', custom_pipeline='./my_pipeline.py')",
+    _DP + "p = DiffusionPipeline.from_pretrained('a/b', custom_pipeline='path/to/pipeline_directory')",
+    _DP + "p = DiffusionPipeline.from_pretrained('a/b', custom_pipeline=name)",
+    _DP + "p = DiffusionPipeline.from_pretrained('a/b', custom_pipeline='filename_in_the_community_folder')",
+    _DP + "p.save_pretrained('me/pipe')\nq = DiffusionPipeline.from_pretrained('a/b', custom_pipeline='me/pipe')",
+])
+def test_local_or_unknown_custom_pipelines_are_silent(source):
+    assert lint(nb(source), "NBG605").findings == []

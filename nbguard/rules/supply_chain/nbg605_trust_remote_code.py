@@ -8,6 +8,7 @@ from ...model import Severity
 from .._calls import contains
 from .._filters import HEX40
 from .._shell import all_commands, resolve, word_span
+from .._paths import local_before
 from ..base import Rule
 
 _KEY = "trust_remote_code"
@@ -30,6 +31,13 @@ class TrustRemoteCode(Rule):
     `model_kwargs={"trust_remote_code": True}`. On the command line it flags
     `--trust-remote-code` (`vllm serve`, `lm_eval`, `text-generation-launcher`...)
     and `trust_remote_code=True` inside `--model_args`.
+
+    diffusers' `custom_pipeline=` imports code too: a Hub repository's `pipeline.py`
+    (`custom_pipeline="org/name"`, high unless `custom_revision=` is a full commit)
+    or a community pipeline from the diffusers repository
+    (`custom_pipeline="lpw_stable_diffusion"`, low: it is fetched at the installed
+    diffusers version's tag; medium with `custom_revision="main"`). Local files and
+    folders are not reported.
 
     The message says whether the code is pinned: with `revision=` (or
     `code_revision=`) set to a full 40-hex commit the severity drops to medium, since
@@ -66,6 +74,7 @@ class TrustRemoteCode(Rule):
     """
 
     code = "NBG605"
+    uses_path_facts = True  # custom_pipeline= of a folder the notebook wrote (see _paths.py)
     name = "trust-remote-code"
     category = "supply-chain"
     severity = Severity.HIGH
@@ -80,6 +89,8 @@ class TrustRemoteCode(Rule):
         node = call.node
         if not node.args and not node.keywords:
             return  # every check below reads an argument
+        if node.keywords and any(k.arg == "custom_pipeline" for k in node.keywords):
+            self._custom_pipeline(call, ctx)
         # call.arg(_KEY) finds only a keyword of that name or one in a **dict
         expr = call.arg(_KEY) if any(k.arg == _KEY or k.arg is None for k in node.keywords) else None
         if expr is not None:
@@ -137,6 +148,36 @@ class TrustRemoteCode(Rule):
             sev = self.severity
         ctx.report_node(self, target, msg + origin, severity=sev)
 
+    def _custom_pipeline(self, call, ctx) -> None:
+        """diffusers' ``custom_pipeline=``: the named pipeline's Python file is downloaded and imported."""
+        v = call.value("custom_pipeline")
+        if v is None or not isinstance(v.value, str) or v.partial or not v.value.strip():
+            return
+        name = v.value.strip()
+        if _LOCAL.match(name) or name.endswith(".py") or name.count("/") > 1 or local_before(ctx, name):
+            return  # a local file or folder
+        if _DOC_PLACEHOLDER.search(name):
+            return  # "filename_in_the_community_folder", "your_pipeline": a documentation template
+        rev = call.value("custom_revision")
+        ref = rev.value if rev is not None and isinstance(rev.value, str) and not rev.partial else None
+        target = next(k for k in call.node.keywords if k.arg == "custom_pipeline")
+        if "/" in name:  # a Hub repository holding pipeline.py
+            if ref and HEX40.match(ref):
+                ctx.report_node(self, target, f"custom_pipeline='{name}' runs the pipeline code of that Hub "
+                                              f"repository, pinned to commit {ref[:12]}: review that commit's code",
+                                severity=Severity.MEDIUM)
+            else:
+                ctx.report_node(self, target, f"custom_pipeline='{name}' runs Python code from the Hub repository "
+                                              f"'{name}' at an unpinned revision: whoever can push to it controls "
+                                              f"what runs")
+        elif ref == "main":
+            ctx.report_node(self, target, f"custom_pipeline='{name}' runs the community pipeline's Python code from "
+                                          f"the diffusers repository's main branch", severity=Severity.MEDIUM)
+        else:
+            ctx.report_node(self, target, f"custom_pipeline='{name}' runs a community pipeline's Python code "
+                                          f"downloaded from the diffusers repository, at the installed diffusers "
+                                          f"version's tag (main for a development version)", severity=Severity.LOW)
+
     # -- shell -------------------------------------------------------------------
     def check_shell(self, cmd, ctx) -> None:
         for c in all_commands(cmd.text):
@@ -162,6 +203,7 @@ class TrustRemoteCode(Rule):
                                f"repository: whoever can push to it controls what runs")
 
 
+_DOC_PLACEHOLDER = re.compile(r"(?:^|[_\-/])(?:filename|your|my|name[_\-]of)(?:[_\-/]|$)|^<.*>$", re.I)
 _HOLDER_TYPES = frozenset({ast.Name, ast.Dict, ast.Call})  # the only kinds _may_hold_key accepts
 
 

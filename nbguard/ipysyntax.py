@@ -79,6 +79,7 @@ class CellCode:
     shell: list[ShellCommand] = field(default_factory=list)
     magics: list[LineMagic] = field(default_factory=list)
     syntax_error: str | None = None
+    file_kind: str | None = None  # "dockerfile": a %%writefile Dockerfile, its RUN lines in ``shell``
 
 
 _CELL_MAGIC = re.compile(r"%%(\w+)[ \t]*(.*)")
@@ -184,12 +185,44 @@ def _cell_magic(name: str, args: str, lines: list[str], magic_line: int) -> Cell
             code = CellCode(kind="shell", cell_magic=name)
             code.shell = list(shell_lines(lines, body_start, "%%writefile"))
             return code
+        if _DOCKERFILE.search(target):
+            code = CellCode(kind="shell", cell_magic=name, file_kind="dockerfile")
+            code.shell = list(shell_lines(dockerfile_run_lines(lines, body_start), body_start, "RUN"))
+            return code
         return CellCode(kind="text", cell_magic=name)
     if name in PYTHON_CELL_MAGICS:
         code = _python_cell(lines, body_start)
         code.cell_magic = name
         return code
     return CellCode(kind="text", cell_magic=name)
+
+
+_DOCKERFILE = re.compile(r"(?:^|[/\\])(?:Dockerfile|Containerfile)(?:\.[\w.-]+)?$|\.(?:dockerfile|containerfile)$", re.I)
+_RUN = re.compile(r"^([ \t]*)(RUN)((?:[ \t]+--[\w-]+=\S*)*)(?=[ \t])", re.I)
+
+
+def dockerfile_run_lines(lines: list[str], start: int) -> list[str]:
+    """A Dockerfile's lines with only its ``RUN`` commands left, column for column: ``RUN`` and
+    its ``--mount=...`` flags become blanks, other instructions and comments empty lines, so
+    :func:`shell_lines` finds each command (continuations joined) where it is in the file.
+    The exec form (``RUN ["pip", "install", "x"]``) is left out."""
+    out = list(lines[:start])
+    in_run = continued = False
+    for line in lines[start:]:
+        stripped = line.strip()
+        if continued:
+            out.append(line if in_run else "")
+        elif stripped.startswith("#"):
+            out.append("")
+            stripped = ""
+        elif (m := _RUN.match(line)) and not line[m.end():].lstrip().startswith("["):
+            in_run = True
+            out.append(m.group(1) + " " * (len(m.group(2)) + len(m.group(3))) + line[m.end():])
+        else:
+            in_run = False
+            out.append("")
+        continued = stripped.endswith("\\")
+    return out
 
 
 def shell_lines(lines: list[str], start: int, origin: str):

@@ -46,7 +46,7 @@ def mask_line(line: str, spans: list[tuple[int, int]]) -> str:
 # Passwords in URLs (scheme://user:password@host) and in command-line options.
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:([^\s@/'\"]+)@")
 _CLI_SECRET = re.compile(
-    r"(?:--?(?:password|passwd|token|api[-_]?key|secret|key)[= ]|-u\s*[^\s:'\"]+:)([^\s'\"]{4,})", re.I)
+    r"(?<![\w-])(?:--?(?:password|passwd|token|api[-_]?key|secret|key)[= ]|-u\s*[^\s:'\"]+:)([^\s'\"]{4,})", re.I)
 
 
 def secret_spans(line: str) -> list[tuple[int, int]]:

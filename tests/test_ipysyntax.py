@@ -87,3 +87,19 @@ def test_automagic_pip_without_percent_is_a_shell_command():
 
 def test_comments_stay_part_of_the_shell_text():
     assert shell("!echo $HOME  # c") == [("echo $HOME  # c", 1, 2, "!")]
+
+
+def test_a_dockerfile_the_notebook_writes_is_read_for_its_run_commands():
+    src = ("%%writefile serving/Dockerfile\nFROM python:3.10\n# RUN pip install commented-out\n"
+           "RUN pip install pandas boto3\n"
+           "RUN --mount=type=cache,target=/root/.cache pip install \\\n    torch transformers==4.40.0\n"
+           "ENV PATH=/x:$PATH \\\n    NOT=pip install x\nRUN [\"pip\", \"install\", \"flask\"]\n"
+           "run git clone $URL && cd faiss && pip install .\nCOPY . /app")
+    code = analyse_cell(src, "python")
+    assert (code.kind, code.file_kind) == ("shell", "dockerfile")
+    assert [(c.line, c.col, c.text) for c in code.shell] == [
+        (4, 5, "pip install pandas boto3"),
+        (5, 44, "pip install  torch transformers==4.40.0"),
+        (10, 5, "git clone $URL && cd faiss && pip install ."),
+    ]
+    assert analyse_cell("%%writefile notes.txt\nRUN pip install x", "python").shell == []

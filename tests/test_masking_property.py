@@ -227,3 +227,9 @@ def test_fix_errors_are_masked(tmp_path, capsys):
         main(argv)
         err = capsys.readouterr().err
         assert "not a notebook" in err and secret not in err
+
+
+def test_a_hyphenated_word_ending_in_key_is_not_an_option():
+    line = "apt-key fetches a signing key over plaintext http://example.com; my-token refreshes daily"
+    assert mask.mask_text(line) == line
+    assert "hunter22x" not in mask.mask_text("mysql --password hunter22x db")

@@ -102,3 +102,10 @@ def test_never_printed_whole():
     text = "\n".join(render(report, fmt) for fmt in FORMATS) + report.to_json()
     for secret in (AWS_SECRET, PW, WANDB):
         assert secret not in text
+
+
+def test_env_and_arg_settings_in_a_dockerfile_the_notebook_writes():
+    secret = "Zp4Rm8Qe2Lw7Tn1Vy5Hc9Bx3Kd6Gs0Jf2Ua8Ni4O"
+    src = f"%%writefile Dockerfile\nFROM python:3.10\nENV AWS_SECRET_ACCESS_KEY={secret}\nRUN pip install x==1.0"
+    (f,) = lint(nb(src), "NBG108").findings
+    assert f.line == 3 and "AWS_SECRET_ACCESS_KEY" in f.message and secret not in f.snippet

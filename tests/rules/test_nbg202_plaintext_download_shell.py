@@ -64,7 +64,7 @@ def test_python_string_position_inside_literal():
     "!rsync -av user@host.example-corp.io:/data .",  # over ssh
     "# !wget http://kdd.ics.uci.edu/kdd.gz",
     "%%html\n<a href='http://kdd.ics.uci.edu/kdd.gz'>data</a>",
-    "%%writefile Dockerfile\nRUN wget http://kdd.ics.uci.edu/kdd.gz",
+    "%%writefile notes.txt\nRUN wget http://kdd.ics.uci.edu/kdd.gz",  # not a Dockerfile
 ])
 def test_not_plaintext_download(source):
     assert fired(source) == []
@@ -90,3 +90,8 @@ def test_transport_rules_are_fast_on_hostile_shell_and_strings(payload):
     t = time.perf_counter()
     lint(nb(*cells), ["NBG2", "NBG4"])
     assert time.perf_counter() - t < 4.0
+
+
+def test_a_dockerfile_the_notebook_writes_downloads_when_the_image_is_built():
+    assert fired("%%writefile Dockerfile\nFROM python:3.10\nRUN wget http://kdd.ics.uci.edu/kdd.gz") == \
+        [("NBG202", 0, 3)]

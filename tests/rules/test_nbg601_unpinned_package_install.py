@@ -136,3 +136,11 @@ def test_argv_list_through_an_alias_still_checked():
     assert [c[0] for c in codes(lint(nb(src), "NBG601"))] == ["NBG601"]
     src = "import sys\nfrom subprocess import run as r\nr([sys.executable, '-m', 'pip', 'install', 'requests'])"
     assert [c[0] for c in codes(lint(nb(src), "NBG601"))] == ["NBG601"]
+
+
+def test_run_lines_of_a_dockerfile_the_notebook_writes():
+    src = ("%%writefile Dockerfile\nFROM python:3.10\nRUN pip install sklearn google-cloud-bigquery==3.11.0\n"
+           "RUN pip3 install --upgrade --quiet \\\n    cloudml-hypertune\nENV X=1")
+    got = [(f.line, f.message) for f in lint(nb(src), "NBG601").findings]
+    assert got == [(3, "pip installs 'sklearn' with no version pin"),
+                   (5, "pip upgrades 'cloudml-hypertune' to its latest release (--upgrade) with no version pin")]

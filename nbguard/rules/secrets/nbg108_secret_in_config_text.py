@@ -12,7 +12,7 @@ from ._shared import NAME_WORDS, credential_value, secret_name_kind
 # (`<pre>password: ...</pre>`). The whole line must be the setting: prose such as "the password
 # is the one you chose" never matches.
 _SETTING = re.compile(
-    r"""(?mix)^[ \t]*(?:<[^<>\n]{1,80}>[ \t]*)*(?:export[ \t]+|set[ \t]+|-[ \t]+)?
+    r"""(?mix)^[ \t]*(?:<[^<>\n]{1,80}>[ \t]*)*(?:export[ \t]+|set[ \t]+|ENV[ \t]+|ARG[ \t]+|-[ \t]+)?
     (?P<q>["']?)(?P<name>[A-Za-z_][\w.\-]{0,80}?)(?P=q)[ \t]*(?:=|:)[ \t]*
     (?:(?P<vq>["'])(?P<qv>[^"'\n]{1,512})(?P=vq)|(?P<v>[^\s"'<>]{1,512}))
     [ \t]*,?[ \t]*(?:<[^<>\n]{1,80}>[ \t]*)*(?:[ \t]\#[^\n]*)?\r?$""")
@@ -112,7 +112,7 @@ class SecretInConfigText(Rule):
             code = ctx.code
             if code is None:
                 return
-            if code.kind == "text" and code.cell_magic == "writefile":
+            if code.cell_magic == "writefile" and (code.kind == "text" or code.file_kind == "dockerfile"):
                 where = "a file written by %%writefile"
             elif code.kind == "shell" and "<<" in text.text:
                 lines, where = _heredoc_lines(text.lines), "a here-document"

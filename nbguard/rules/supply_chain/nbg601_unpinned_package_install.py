@@ -16,7 +16,8 @@ class UnpinnedPackageInstall(ShellViaArgv, Rule):
 
     It reads `%pip install`, `!pip install`, `!pip3`, `!python -m pip`, `!{sys.executable} -m pip`,
     `!uv pip install`, `%conda`/`!conda`/`!mamba`/`!micromamba install`, `%%bash` cells,
-    and `os.system(...)` / `subprocess.run([... "pip", "install", ...])` calls. There is
+    `os.system(...)` / `subprocess.run([... "pip", "install", ...])` calls, and the `RUN`
+    lines of a Dockerfile the notebook writes (`%%writefile Dockerfile`). There is
     one finding per unpinned package, on the package itself, so
     `!pip install -q -U "transformers>=4.40" datasets torch==2.3.1` gives two findings
     (`transformers`, `datasets`).

@@ -54,9 +54,9 @@ def known_selector(selector: str) -> bool:
 def file_error(path: str, message: str) -> FileError:
     """A file that could not be linted, its reason masked: a reason may quote the file (``'nbformat'
     is '<value>'``, a parser's excerpt), and nbguard never prints a secret whole, not in errors."""
-    from .mask import mask_text
+    from .mask import mask_location, mask_text
 
-    return FileError(path, mask_text(message))
+    return FileError(mask_location(path), mask_text(message))  # a path argument may be a URL with a password
 
 
 SKIP_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "node_modules", "site-packages",
@@ -152,7 +152,7 @@ def discover(paths: Iterable[str], config: Config) -> Iterator[str | FileError]:
     """Notebooks under ``paths`` in a stable order; unreadable places as FileError."""
     for p in paths:
         if not os.path.lexists(p):
-            yield FileError(p, "no such file or directory")
+            yield file_error(p, "no such file or directory")
             continue
         if os.path.isdir(p):
             yield from _walk(p, config, set())
@@ -166,21 +166,21 @@ def _walk(root: str, config: Config, seen: set[tuple[int, int]]) -> Iterator[str
     try:
         st = os.stat(root)
     except OSError as e:
-        yield FileError(root, f"cannot read folder ({e.strerror})")
+        yield file_error(root, f"cannot read folder ({e.strerror})")
         return
     key = (st.st_dev, st.st_ino)
     if key in seen:
-        yield FileError(root, "directory loop (a symlink back to a parent folder); skipped")
+        yield file_error(root, "directory loop (a symlink back to a parent folder); skipped")
         return
     seen = seen | {key}
     try:
         with os.scandir(root) as it:
             entries = sorted(it, key=lambda e: e.name)
     except PermissionError:
-        yield FileError(root, "permission denied (folder)")
+        yield file_error(root, "permission denied (folder)")
         return
     except OSError as e:
-        yield FileError(root, f"cannot read folder ({e.strerror})")
+        yield file_error(root, f"cannot read folder ({e.strerror})")
         return
     for e in entries:
         path = os.path.join(root, e.name)

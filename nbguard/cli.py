@@ -85,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
             previous = None
     try:
         return _main(argv)
+    except BrokenPipeError:  # `nbguard rules | head`: the reader left; say nothing more
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail too
+        except (OSError, ValueError):
+            pass
+        return 1
     finally:
         if previous is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, previous)

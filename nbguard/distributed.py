@@ -97,14 +97,14 @@ def _plan_url(url: str, config: Config, storage_options: dict) -> Iterator[Item 
 
         fs, root = fsspec.core.url_to_fs(url, **storage_options)
         if not fs.exists(root):
-            yield FileError(url, "no such file or directory")
+            yield file_error(url, "no such file or directory")
             return
         if not fs.isdir(root):
             yield url, url, int(fs.size(root) or 0)
             return
         found = fs.find(root, detail=True)
     except Exception as e:  # a missing filesystem package, credentials, the network: one line
-        yield FileError(url, f"cannot list this location ({type(e).__name__}: {e})")
+        yield file_error(url, f"cannot list this location ({type(e).__name__}: {e})")
         return
     base = root.rstrip("/")
     for path in sorted(found):
@@ -202,12 +202,12 @@ def _lint_data(name: str, source: str, data: bytes, config: Config, rules) -> Re
     try:
         report = _lint_bytes(source, data, config, rules)
     except Exception as e:
-        return Report(errors=[FileError(name, f"nbguard failed on this notebook ({type(e).__name__}); "
+        return Report(errors=[file_error(name, f"nbguard failed on this notebook ({type(e).__name__}); "
                                               "please report it")])
     if name == source:
         return report
     return Report(findings=[dataclasses.replace(f, path=name) for f in report.findings],
-                  errors=[FileError(name, e.message) for e in report.errors], files=report.files)
+                  errors=[file_error(name, e.message) for e in report.errors], files=report.files)
 
 
 def report_rows(report: Report) -> list[dict]:

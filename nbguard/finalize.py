@@ -9,7 +9,7 @@ import hashlib
 
 from .config import Config
 from .context import RawFinding
-from .mask import MAX_SCANNED_LINE, mask_line, mask_text, secret_spans
+from .mask import MAX_SCANNED_LINE, mask_line, mask_location, mask_text, secret_spans
 from .model import Finding
 from .notebook import Notebook
 from .selectors import matches
@@ -40,21 +40,25 @@ def finalize(nb: Notebook, raw: list[RawFinding], config: Config) -> list[Findin
     nb.prepare_raw_lines([(f.text.source.json_path, f.text.source.is_list, f.line)
                           for f in kept if f.text.source is not None])
     out = []
+    huge_spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for f in kept:
         cell = nb.cells[f.cell] if 0 <= f.cell < len(nb.cells) else None
         lines = f.text.lines
         line_text = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
         spans = sensitive.get((f.cell, f.where, f.output, id(f.text), f.line), [])
-        huge = len(line_text) > MAX_SCANNED_LINE
-        if not huge:
+        if len(line_text) <= MAX_SCANNED_LINE:
             spans = spans + secret_spans(line_text)  # line-wide, whatever rules are selected
-        snippet = _clip(mask_line(line_text, spans) if spans else line_text, f.column)
-        if huge:  # the findings' spans are masked; now the shown window, line-wide
-            snippet = mask_text(snippet)
+            snippet = _clip(mask_line(line_text, spans) if spans else line_text, f.column)
+        else:  # the net over the whole line in overlapping pieces (once per line), so a name or a token
+            # cut at the edge of the shown window is still seen whole; then only the window is masked
+            key = (id(f.text), f.line)
+            if key not in huge_spans:
+                huge_spans[key] = _pieces_spans(line_text)
+            snippet = _huge_snippet(line_text, f.column, spans, huge_spans[key])
         src = f.text.source
         raw_line = nb.raw_line(src.json_path, src.is_list, f.line) if src is not None else None
         out.append(Finding(
-            path=nb.path, rule=f.rule.code, name=f.rule.name, category=f.rule.category,
+            path=mask_location(nb.path), rule=f.rule.code, name=f.rule.name, category=f.rule.category,
             severity=f.severity, cell=f.cell, cell_id=cell.id if cell else None,
             cell_type=cell.cell_type if cell else None, where=f.where, output=f.output,
             line=f.line, column=f.column, end_line=f.end_line, end_column=f.end_column,
@@ -109,9 +113,47 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
     return (a[0], a[1]) < (b[2], b[3]) and (b[0], b[1]) < (a[2], a[3])
 
 
+_PIECE, _OVERLAP = 8_000, 2_000  # a huge line is read by the line-wide net in pieces this long, overlapping
+
+
+def _pieces_spans(line: str) -> list[tuple[int, int]]:
+    """:func:`secret_spans` of a line too long to scan whole, read in overlapping pieces (a credential
+    is far shorter than the overlap, so each one lies whole in some piece); sorted."""
+    out: list[tuple[int, int]] = []
+    for lo in range(0, max(1, len(line) - _OVERLAP), _PIECE - _OVERLAP):
+        out += [(a + lo, b + lo) for a, b in secret_spans(line[lo:lo + _PIECE])]
+    return sorted(set(out))
+
+
+def _huge_snippet(line: str, col: int, spans: list[tuple[int, int]], net: list[tuple[int, int]]) -> str:
+    """The clipped window of a huge line, masked with the spans that reach into it. A span cut by
+    the window's left edge is masked whole in the window (its visible prefix is not there)."""
+    start = _clip_start(line, col)
+    end = start + SNIPPET_MAX
+    window = list(line[start:end])
+    lo = bisect.bisect_left(net, (start - 2 * _OVERLAP, 0))
+    near = [sp for sp in net[lo:bisect.bisect_right(net, (end + 1, 0))]] + spans
+    whole = []
+    for a, b in near:  # 1-based, end-exclusive columns of the line
+        if b - 1 <= start or a - 1 >= end:
+            continue
+        if a - 1 >= start:
+            whole.append((a - start, min(b - start, SNIPPET_MAX + 1)))
+        else:
+            for i in range(0, min(b - 1, end) - start):
+                if not window[i].isspace():
+                    window[i] = "*"
+    text = mask_line("".join(window), whole) if whole else "".join(window)
+    return ("…" if start else "") + text + ("…" if end < len(line) else "")
+
+
+def _clip_start(line: str, col: int) -> int:
+    return max(0, min(col - 1 - SNIPPET_MAX // 3, len(line) - SNIPPET_MAX))
+
+
 def _clip(line: str, col: int) -> str:
     if len(line) <= SNIPPET_MAX:
         return line
-    start = max(0, min(col - 1 - SNIPPET_MAX // 3, len(line) - SNIPPET_MAX))
+    start = _clip_start(line, col)
     clipped = line[start:start + SNIPPET_MAX]
     return ("…" if start else "") + clipped + ("…" if start + SNIPPET_MAX < len(line) else "")

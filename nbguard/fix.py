@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config
-from .engine import RuleSet, lint
+from .engine import NotebookRun, RuleSet, lint
 from .fixsite import CellText, Edit, FixSite
 from .ipysyntax import analyse_cell
 from .mask import mask_line, secret_spans
@@ -142,15 +142,22 @@ def fix_file(path: str, config: Config, *, clear_outputs: bool = False, ruleset:
         result.sources[ci] = (nb.cells[ci].source, new_source)
     if mask_config is not None:  # spans to mask when the change is shown (--diff)
         mask_rules = RuleSet.for_config(mask_config)
-        result.old_sensitive = _sensitive_spans(lint(nb, mask_config, mask_rules))
-        result.new_sensitive = _sensitive_spans(lint(new_nb, mask_config, mask_rules))
+        result.old_sensitive = _sensitive_spans(nb, mask_config, mask_rules)
+        result.new_sensitive = _sensitive_spans(new_nb, mask_config, mask_rules)
     return result
 
 
-def _sensitive_spans(findings: list[Finding]) -> dict[int, list[tuple[int, int, int, int]]]:
+def _sensitive_spans(nb: Notebook, config: Config, ruleset: RuleSet) -> dict[int, list[tuple[int, int, int, int]]]:
+    """The secrets' spans in each cell's source, suppressed ones included: a ``# nbguard: ignore``
+    stops a report, not the masking of the line wherever it is shown (as in finalize)."""
+    run = NotebookRun(nb, config, ruleset)
+    try:
+        raw = run.run()
+    finally:
+        run.close()
     out: dict[int, list[tuple[int, int, int, int]]] = {}
-    for f in findings:
-        if f.where == "source" and f.category in SENSITIVE_CATEGORIES:
+    for f in raw:
+        if f.where == "source" and f.sensitive:
             out.setdefault(f.cell, []).append((f.line, f.column, f.end_line, f.end_column))
     return out
 
@@ -215,9 +222,15 @@ def _cell_edits(cell: Cell, code, findings: list[Finding], fixable: dict[str, ty
         if start is None or end is None:
             continue
         e = fixable[f.rule].autofix(f, FixSite(text, start, end, calls, constants, parents))
-        if e is not None:
+        if e is not None and not _carries_secret(e):
             edits.append(e)
     return edits
+
+
+def _carries_secret(e: Edit) -> bool:
+    """Does the replacement text hold a credential (a URL password inside a rewritten call)? Such
+    an edit is not offered: an editor's quick fix would send the secret whole over the wire."""
+    return any(secret_spans(ln) for ln in e.text.split("\n"))
 
 
 def finding_fix(nb: Notebook, cell: Cell, finding: Finding) -> tuple[str, list[tuple[int, int, str]]] | None:

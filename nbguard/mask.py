@@ -69,6 +69,16 @@ def secret_spans(line: str) -> list[tuple[int, int]]:
     return spans
 
 
+def mask_location(path: str) -> str:
+    """A file name or URL as given (``s3://key:secret@bucket/x.ipynb``): only a URL's password or
+    token user name is masked, so a hash-named notebook stays findable."""
+    if "@" not in path or "://" not in path:
+        return path
+    spans = [(m.start(1) + 1, m.end(1) + 1) for m in _URL_PASSWORD.finditer(path)]
+    spans += [(u.start(1) + 1, u.end(1) + 1) for u in _URL_USER_TOKEN.finditer(path)]
+    return mask_line(path, spans) if spans else path
+
+
 @lru_cache(maxsize=4096)
 def mask_text(text: str) -> str:
     """``text`` (a message, an error line, several lines) with every credential-like token masked.
@@ -88,16 +98,26 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-+/=]*){1,2}")
 # name says it holds a credential.
 _SECRET_ASSIGN = re.compile(
     r"""(?ix)
-    (?P<name>(?<![A-Za-z0-9_])(?:[A-Za-z_][A-Za-z0-9_.\-]*?)?(?:pass(?:word|wd)?|pwd|secret|token|api[_\-]?key|access[_\-]?key
-       |private[_\-]?key|secret[_\-]?key|credentials?|auth)[A-Za-z0-9_]*)
-    ['"]?\s*(?:=|:|\bis\b)\s*(?!=)
-    (?:(?P<q>['"])(?P<qv>[^'"\n]{4,512})(?P=q)  # a quoted value, whole: "correct horse battery", "a;b(c)"
+    (?P<name>(?<![A-Za-z0-9_])(?:[A-Za-z_][A-Za-z0-9_.\-]{0,60}?)?(?:pass(?:word|wd)?|pwd|secret|token|api[_\-]?key
+       |access[_\-]?key|private[_\-]?key|secret[_\-]?key|credentials?|auth)[A-Za-z0-9_]{0,60})  # names are short:
+       # bounded, so a long run of word characters costs linear time
+    ['"]?\]?\s*(?::\s*[A-Za-z_][\w.\[\]|, ]{0,40}?\s*(?==))?  # os.environ["K"] =, password: str =
+    (?::=|=|:|\bis\b)\s*(?!=)
+    (?:[bBrRuU]{0,2}(?P<q>"{3}|'{3}|['"])(?P<qv>[^'"\n]{4,512})(?P=q)  # a quoted value, whole: "a b c", "a;b(c)"
       |['"]?(?P<v>[^\s'",;}{)(\]\[]{4,}))""")
+# "NAME", "value" pairs: os.getenv("DB_PASSWORD", "..."), setdefault, spark.conf.set("...account.key...", "...")
+_NAMED_PAIR = re.compile(
+    r"""(?ix)(['"])(?P<pn>[A-Za-z0-9_.\-]{0,80}?(?:pass(?:word|wd)?|pwd|secret|token|api[_\-]?key|access[_\-]?key
+       |account\.key|private[_\-]?key|credentials?)[A-Za-z0-9_.\-]{0,80})\1\s*,\s*[bBrRuU]{0,2}(['"])(?P<pv>[^'"\n]{4,512})\3""")
+# A Telegram bot token in a Bot API URL (https://api.telegram.org/bot<id>:<token>/sendMessage).
+_BOT_URL = re.compile(r"/bot(\d{6,12}:[A-Za-z0-9_\-]{30,})")
+# A token as the user name of a URL (https://<token>@host, git+https://<PAT>@dev.azure.com/...).
+_URL_USER_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://([A-Za-z0-9_\-]{20,})@")
 # Credentials handed to HTTP clients: "Authorization: Bearer <token>", auth=("user", "<password>").
 _AUTH_SCHEME = re.compile(r"\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+([A-Za-z0-9._~+/\-]{8,}=*)")
 _AUTH_PAIR = re.compile(
     r"""(?:\bauth\s*=\s*[(\[]|\bHTTP(?:Basic|Digest|Proxy)Auth\(|\bBasicAuth\()\s*(?:[A-Za-z_]\w*\s*=\s*)?"""
-    r"""(['"])[^'"\n]*\1\s*,\s*(?:[A-Za-z_]\w*\s*=\s*)?(['"])(?P<pw>[^'"\n]{1,256})\2""")
+    r"""(?:(['"])[^'"\n]*\1|[A-Za-z_][\w.]*)\s*,\s*(?:[A-Za-z_]\w*\s*=\s*)?(['"])(?P<pw>[^'"\n]{1,256})\2""")
 _PLACEHOLDER_VALUE = re.compile(
     r"^(?:<.*>|\{.*\}|\$\{?\w+\}?|%\(?\w*\)?s|x{4,}|\*+|\.{3}|(?:your|my|the)[_\-]?\w*|none|null|true|false"
     r"|os\.environ.*|os\.getenv.*|getpass.*|userdata.*|env\[.*|required|optional|str|string|bool|int"
@@ -137,6 +157,14 @@ def credential_spans(line: str) -> list[tuple[int, int]]:
     if "uth" in line:
         spans += [(p.start("pw") + 1, p.end("pw") + 1) for p in _AUTH_PAIR.finditer(line)
                   if not _PLACEHOLDER_VALUE.match(p.group("pw"))]
+    if "," in line:
+        spans += [(p.start("pv") + 1, p.end("pv") + 1) for p in _NAMED_PAIR.finditer(line)
+                  if not _PLACEHOLDER_VALUE.match(p.group("pv")) and not _NOT_SECRET_NAME.search(p.group("pn"))]
+    if "/bot" in line:
+        spans += [(b.start(1) + 1, b.end(1) + 1) for b in _BOT_URL.finditer(line)]
+    if "@" in line:
+        spans += [(u.start(1) + 1, u.end(1) + 1) for u in _URL_USER_TOKEN.finditer(line)
+                  if sum(c.isdigit() for c in u.group(1)) >= 2 and sum(c.isalpha() for c in u.group(1)) >= 8]
     if len(line) >= 20:
         from .rules._tokens import in_encoded_run
 

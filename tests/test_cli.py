@@ -173,3 +173,16 @@ def test_version():
 
     rc, out, _ = run("--version")
     assert rc == 0 and out.strip() == f"nbguard {__version__}"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`nbguard rules | head -1`: the pipe closes under nbguard; it stops quietly."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "nbguard", "rules"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.readline().startswith(b"NBG101")
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.wait(timeout=30)
+    assert "Traceback" not in err and "BrokenPipeError" not in err

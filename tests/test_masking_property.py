@@ -233,3 +233,87 @@ def test_a_hyphenated_word_ending_in_key_is_not_an_option():
     line = "apt-key fetches a signing key over plaintext http://example.com; my-token refreshes daily"
     assert mask.mask_text(line) == line
     assert "hunter22x" not in mask.mask_text("mysql --password hunter22x db")
+
+
+# A second adversarial pass (2026-12-07): shapes the line-wide net missed with NBG102 off,
+# and places a secret reached the screen by another way.
+_PW = "Tr0ub4dorXq7"
+
+
+@pytest.mark.parametrize("line", [
+    f'os.environ["DB_PASSWORD"] = "{_PW}"',
+    f'x = os.getenv("DB_PASSWORD", "{_PW}")',
+    f'os.environ.setdefault("API_TOKEN", "{_PW}")',
+    f'spark.conf.set("fs.azure.account.key.acct.dfs.core.windows.net", "{_PW}")',
+    f'auth = HTTPBasicAuth(user, "{_PW}")',
+    f'db_password = """{_PW}"""',
+    f'password: str = "{_PW} and more"',
+    f'ok = (password := "{_PW}")',
+    f'password = b"{_PW}"',
+    f'setattr(cfg, "password", "{_PW}")',
+])
+def test_the_net_masks_named_credentials_with_the_secret_rules_off(line):
+    source = f"import requests, os\n{line}; r = requests.get('https://x.org', verify=False, timeout=5)"
+    report = api.lint_notebook(nb(source), Config(ignore=["secrets"]))
+    assert [f.rule for f in report.findings] == ["NBG401"]
+    assert _PW not in _outputs(report)
+
+
+@pytest.mark.parametrize("line, secret", [
+    ('requests.post("https://api.telegram.org/bot6209123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage", '
+     'data=d, verify=False)', "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+    # an Azure DevOps personal access token as the user name of a pip VCS URL (NBG603's finding)
+    ("!pip install git+https://2ibyq3m7x4kd5wnp6ts2hvdd7gzba4z3jxqkeulzqp7yr5f4cmia@dev.azure.com/org/p/_git/r",
+     "2ibyq3m7x4kd5wnp6ts2hvdd7gzba4z3jxqkeulzqp7yr5f4cmia"),
+])
+def test_tokens_inside_urls_are_masked(line, secret):
+    report = api.lint_notebook(nb(f"import requests\n{line}"), Config())
+    assert {f.rule for f in report.findings} & {"NBG401", "NBG603"}
+    assert secret not in _outputs(report) and secret[8:24] not in _outputs(report)
+    assert "https://github.com/org/repo" == mask.mask_text("https://github.com/org/repo")
+
+
+def test_a_huge_line_is_masked_around_the_shown_window():
+    """Over MAX_SCANNED_LINE a line is shown as a window around the finding: a credential whose name,
+    or whose first characters, lie just outside the window is still masked."""
+    token = "Qm8Zt2Vx9Lk4Pw7Rn3Yb6Hc1Jd5Fg0SaEu"
+    phrase = "Tr0ub4dor Xq7 correct horse battery staple"
+    call = "; r = requests.get('https://x.org', verify=False, timeout=5)"
+    # near the end of the line the window is its last 240 characters: it starts 5 characters into
+    # the phrase, whose name is cut off, or 16 into the token, whose last 18 show
+    for middle, secret in ((f' password = "{phrase}" ' + "y" * 140, "horse battery staple"),
+                           (f" {token} " + "y" * 160, token[-18:])):
+        source = "import requests\nblob = '" + "x" * 25_000 + middle + "'" + call
+        report = api.lint_notebook(nb(source), Config())
+        assert [f.rule for f in report.findings] == ["NBG401"]
+        assert secret not in _outputs(report)
+
+
+def test_fix_diff_masks_a_suppressed_secret_too(tmp_path):
+    """A suppression stops the report, not the masking: a key only NBG102 knows (a positional
+    credential, no name, too short to look generated) stays masked on the diff's lines."""
+    key = "Tr0ub4dorXq7abc"
+    assert mask.mask_text(f'co = cohere.Client("{key}")') == f'co = cohere.Client("{key}")'
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb(f'import yaml, cohere\nco = cohere.Client("{key}")  # nbguard: ignore[NBG102]\n'
+                                  f'c = yaml.load(f)')))
+    config = Config()
+    (item, result), = list(api.iter_fixes([str(path)], config, for_diff=True))
+    diff = api.fix_diff(result, config)
+    assert "safe_load" in diff and "cohere.Client" in diff and key not in diff
+
+
+def test_a_fix_that_would_carry_a_credential_is_not_offered(tmp_path):
+    source = 'import yaml, requests\ncfg = yaml.load(requests.get("https://admin:38AiQw9Zk2@cfg.example.com/c.yaml").text)'
+    notebook = nb(source)
+    report = api.lint_notebook(notebook, Config())
+    assert any(f.rule == "NBG504" for f in report.findings)
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(notebook))
+    (item, result), = list(api.iter_fixes([str(path)], Config(), for_diff=True))
+    assert not result.changed  # the rewrite would hold the URL's password: left to a person
+
+
+def test_a_path_argument_with_a_password_is_masked_in_its_error():
+    report = api.lint_paths(["https://ci:Xq7RvB2mLw9s@nb.corp.io/a.ipynb"], Config())
+    assert report.errors and all("Xq7RvB2mLw9s" not in f"{e.path} {e}" for e in report.errors)

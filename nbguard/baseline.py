@@ -11,7 +11,9 @@ random value kept in the file. So an entry still matches after cells are moved,
 cells are inserted above, other lines are edited or the notebook is re-run, while
 a changed secret is a new finding. Matching ignores line numbers and cell indexes;
 duplicates (the same text twice) are matched by count, as Bandit does. The file
-never holds a secret or any unmasked source: only salted hashes.
+never holds a secret or any unmasked source: only salted hashes, and for the secrets
+category a slow one (scrypt), since the salt sits beside them and a fast hash of a short
+password could be reversed by trying guesses.
 
 The file is self-describing (schema version, nbguard version, the rules and the
 configuration fingerprint it was made with) and written atomically.
@@ -20,6 +22,7 @@ configuration fingerprint it was made with) and written atomically.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -33,6 +36,11 @@ from .model import Finding
 
 SCHEMA_VERSION = 1
 FINGERPRINT = "sha256(salt + ':' + sha256(rule NUL where NUL whitespace-normalised offending text))"
+# A secret's fingerprint is stretched: the salt sits in the same file, and a fast hash of a short
+# password could be reversed by trying a dictionary of guesses (an adversarial review found
+# "Summer2024!" in 1,129 guesses). Baselines written before this key have plain fingerprints.
+SECRET_FINGERPRINT = "scrypt(sha256(rule NUL where NUL offending text), salt, n=8192, r=8, p=1, 32 bytes)"
+STRETCHED_CATEGORIES = frozenset({"secrets"})
 # Upgrades from older schema versions: version -> function(dict) -> dict of the next version.
 UPGRADES: dict[int, object] = {}
 
@@ -73,6 +81,7 @@ class Baseline:
     rules: list[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     generated_by: str = f"nbguard {__version__}"
+    stretched: bool = True  # secrets' fingerprints use SECRET_FINGERPRINT (False: a file from before it)
 
     # -- identity of a finding --------------------------------------------------
     def relpath(self, path: str) -> str:
@@ -88,6 +97,8 @@ class Baseline:
             from .finalize import content_hash
 
             base = content_hash(f.rule, f.where, f"{f.snippet}\0{f.message}")
+        if self.stretched and f.category in STRETCHED_CATEGORIES:
+            return _stretch(self.salt, base)
         return hashlib.sha256(f"{self.salt}:{base}".encode()).hexdigest()
 
     def entry(self, f: Finding) -> Entry:
@@ -107,7 +118,8 @@ class Baseline:
             "generated_by": self.generated_by,
             "generated_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
                                         .replace("+00:00", "Z"),
-            "fingerprint": {"algorithm": FINGERPRINT, "salt": self.salt},
+            "fingerprint": {"algorithm": FINGERPRINT, "salt": self.salt,
+                            **({"secrets": SECRET_FINGERPRINT} if self.stretched else {})},
             "rules": sorted(self.rules),
             "config": self.config,
             "findings": [e.to_dict() for e in sorted(self.entries, key=_entry_order)],
@@ -123,6 +135,11 @@ class Baseline:
             atomic_write(path, self.to_json())
         except OSError as e:
             raise BaselineError(f"{path}: cannot write the baseline ({e.strerror or e})") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _stretch(salt: str, base: str) -> str:
+    return hashlib.scrypt(base.encode(), salt=salt.encode(), n=8192, r=8, p=1, dklen=32).hex()
 
 
 class Matcher:
@@ -251,6 +268,7 @@ def load(path: str) -> Baseline:
         entries.append(Entry(e["rule"], e["path"], cid if isinstance(cid, str) else None,
                              str(e.get("where", "source")), e["fingerprint"]))
     rules = data.get("rules") if isinstance(data.get("rules"), list) else []
-    return Baseline(root=os.path.dirname(os.path.abspath(path)), salt=salt, entries=entries,
+    stretched = isinstance(fp, dict) and fp.get("secrets") == SECRET_FINGERPRINT
+    return Baseline(root=os.path.dirname(os.path.abspath(path)), salt=salt, entries=entries, stretched=stretched,
                     rules=[str(r) for r in rules], config=data.get("config") if isinstance(data.get("config"), dict)
                     else {}, generated_by=str(data.get("generated_by", "")))

@@ -236,3 +236,33 @@ def test_matching_prefers_the_same_cell():
     b.entries = [b.entry(f("b"))]
     m = b.match([f("a"), f("b")])
     assert [x.cell_id for x in m.new] == ["a"] and [x.cell_id for x in m.known] == ["b"]
+
+
+def test_a_secrets_fingerprint_does_not_give_away_a_weak_password(tmp_path):
+    """The salt is in the same file, so a fast hash of a short password could be found by trying a
+    dictionary: a secret's fingerprint is stretched, and the guess that would give it away fails."""
+    import hashlib
+
+    from nbguard.finalize import content_hash
+
+    (tmp_path / "nbs").mkdir()
+    write_nb(tmp_path / "nbs" / "db.ipynb", nb(code('DB_PASSWORD = "Summer2024!"\nconnect(DB_PASSWORD)')))
+    rc, out, err = run("baseline", "create", "nbs", cwd=tmp_path)
+    data = json.loads((tmp_path / ".nbguard-baseline.json").read_text())
+    assert data["fingerprint"]["secrets"].startswith("scrypt(")
+    (entry,) = [e for e in data["findings"] if e["rule"] == "NBG102"]
+    salt = data["fingerprint"]["salt"]
+    for text in ('"Summer2024!"', "Summer2024!"):  # the attacker's guess, hashed as nbguard did before
+        guess = hashlib.sha256(f"{salt}:{content_hash('NBG102', 'source', text)}".encode()).hexdigest()
+        assert guess != entry["fingerprint"]
+    assert new_findings(tmp_path) == (0, [])  # and the baseline still matches
+
+
+def test_a_baseline_written_before_stretched_fingerprints_still_matches(project):
+    tmp_path, path = project
+    b = load(str(tmp_path / ".nbguard-baseline.json"))
+    b.stretched = False  # as an older nbguard wrote it: plain fingerprints, no "secrets" key
+    b.entries = [b.entry(f) for f in lint_paths([str(tmp_path / "nbs")]).findings]
+    b.save(str(tmp_path / ".nbguard-baseline.json"))
+    assert "secrets" not in json.loads((tmp_path / ".nbguard-baseline.json").read_text())["fingerprint"]
+    assert new_findings(tmp_path) == (0, [])

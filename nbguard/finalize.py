@@ -131,8 +131,8 @@ def _huge_snippet(line: str, col: int, spans: list[tuple[int, int]], net: list[t
     start = _clip_start(line, col)
     end = start + SNIPPET_MAX
     window = list(line[start:end])
-    lo = bisect.bisect_left(net, (start - 2 * _OVERLAP, 0))
-    near = [sp for sp in net[lo:bisect.bisect_right(net, (end + 1, 0))]] + spans
+    # net is sorted by start, and no span of it is longer than a piece
+    near = net[bisect.bisect_left(net, (start - _PIECE, 0)):bisect.bisect_right(net, (end + 1, 0))] + spans
     whole = []
     for a, b in near:  # 1-based, end-exclusive columns of the line
         if b - 1 <= start or a - 1 >= end:

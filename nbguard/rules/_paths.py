@@ -652,14 +652,21 @@ def _provenance(ctx: "CellContext", expr: ast.expr | None) -> Provenance:
         return Provenance("cloud", f" from cloud storage '{_short(path, 80)}'")
     if v.partial:
         return Provenance("unknown", "")
+    return path_provenance(ctx, path, getattr(expr, "lineno", 0))
+
+
+def path_provenance(ctx: "CellContext", path: str, line: int) -> Provenance:
+    """Where a local file read at ``line`` of this cell comes from, by its known path: the
+    notebook's own job (``"job"``), a write earlier in this cell that always runs (``"fresh"``),
+    an earlier write elsewhere in the notebook (``"self"``), or nothing known (``"unknown"``)."""
     ev = _lookup(facts(ctx).job_outputs, path)
     if ev is not None:
         return Provenance("job", f" ('{_short(path, 60)}' is the notebook's own job output: {ev.describe()})")
-    ev = produced_content(ctx, path)
+    ev = _produced_content(ctx, path)
     if ev is not None:
-        line = written_in_cell_before(ctx, path, getattr(expr, "lineno", 0))
-        if line is not None:
-            return Provenance("fresh", f" ('{_short(path, 60)}' was written on line {line} of this cell)")
+        written = written_in_cell_before(ctx, path, line)
+        if written is not None:
+            return Provenance("fresh", f" ('{_short(path, 60)}' was written on line {written} of this cell)")
         return Provenance("self", f" ('{_short(path, 60)}' was written by this notebook: {ev.describe()})")
     return Provenance("unknown", "")
 
@@ -711,16 +718,10 @@ def written_in_cell_before(ctx: "CellContext", path: str, line: int) -> int | No
     return found
 
 
-def own_output(ctx: "CellContext", path: str, line: int) -> bool:
-    """``path`` holds the notebook's own output as :attr:`Provenance.own` means it: fetched
-    back from its own job, or written unconditionally earlier in this cell."""
-    return _lookup(facts(ctx).job_outputs, path) is not None or written_in_cell_before(ctx, path, line) is not None
-
-
 _MAKES_EMPTY_DIR = frozenset({"os.makedirs", "os.mkdir", "Path.mkdir()", "!mkdir"})
 
 
-def produced_content(ctx: "CellContext", path: str) -> Evidence | None:
+def _produced_content(ctx: "CellContext", path: str) -> Evidence | None:
     """Evidence that the notebook wrote the *content* at ``path``: the file itself, or a
     folder a producer filled (``save_pretrained``, ``output_dir=``), not one it only
     created with ``mkdir`` and not one a download went into."""

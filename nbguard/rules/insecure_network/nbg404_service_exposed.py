@@ -248,7 +248,7 @@ class ServiceExposed(Rule):
                 return
             if value is not None:
                 host = value.rsplit(":", 2)[0] if value.count(":") == 2 or value.startswith("[") else ""
-                if not host.strip("[]") in _LOOPBACK:
+                if host.strip("[]") not in _LOOPBACK:
                     ctx.report(self, span(opts[k], last), f"{prog} run -p {value} publishes the container's port on "
                                                           f"every network interface of the host (bind it to "
                                                           f"127.0.0.1:)")

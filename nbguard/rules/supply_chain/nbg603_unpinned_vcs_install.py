@@ -6,8 +6,8 @@ import re
 from ...model import Severity
 from .._hosts import url_host
 from .._hub import short
-from .._shell import (PipInstall, Requirement, ShellViaArgv, all_commands, installer, installs, is_python,
-                      pip_install, resolve, word_span)
+from .._shell import (SHELLS, PipInstall, Requirement, ShellViaArgv, all_commands, installer, installs,
+                      is_python, pip_install, resolve, word_span)
 from .._calls import last_names
 from .._shell import SUBPROCESS_CALLS
 from ..base import Rule
@@ -134,8 +134,9 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
         clone["ran"] = True
         here = ctx.cell.index if ctx.cell is not None else -1
         where = "" if clone["cell"] == here else f" in cell {clone['cell'] + 1}"
-        ctx.report(self, span, f"{how} '{short(shown or _norm(target), 80)}', code of a git clone of {_repo(clone['url'])}{where} that "
-                               f"was never checked out at a commit: the default branch, whatever was pushed last")
+        ctx.report(self, span, f"{how} '{short(shown or _norm(target), 80)}', code of a git clone of "
+                               f"{_repo(clone['url'])}{where} that was never checked out at a commit: the default "
+                               f"branch, whatever was pushed last")
 
     # -- git clone <url> && cd <dir> && pip install -e . ------------------------------
     def _clone_then_install(self, cmd, ctx) -> None:
@@ -162,7 +163,7 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
             elif is_python(inv) and args[:1] == ["setup.py"] and args[1:2] in (["install"], ["develop"]):
                 self._installed(cwd or ".", inv.args[0], "python setup.py", cmd, ctx, st)
             elif (is_python(inv) and args and args[0].endswith(".py")) or \
-                    (inv.program in _SHELLS and args and args[0].endswith(".sh")):
+                    (inv.program in _SCRIPT_RUNNERS and args and args[0].endswith(".sh")):
                 self._ran(_join(cwd, args[0]), f"{inv.program} runs", ctx, st, word_span(cmd, ctx, inv.args[0]),
                           shown=args[0])
             else:
@@ -261,7 +262,7 @@ class UnpinnedVcsInstall(ShellViaArgv, Rule):
                 return
 
 
-_SHELLS = frozenset({"bash", "sh", "zsh", "source", "."})
+_SCRIPT_RUNNERS = SHELLS | {"source", "."}  # what runs a .sh file: a shell, or sourcing it
 # Python calls that run or import code from a path: qualname -> (position, keyword, what for a message)
 _CODE_FROM_PATH = {
     "importlib.import_module": (0, "name", "importlib.import_module imports"),

@@ -4,7 +4,7 @@ import ast
 
 from ...model import Severity
 from .._hub import short
-from .._paths import bound_qualname, cell_binding, fetched_before, in_job_script, own_output, produced_content
+from .._paths import bound_qualname, cell_binding, fetched_before, in_job_script, path_provenance
 from ..base import Rule
 
 _SAFE_FILTERS = frozenset({"data", "tar"})
@@ -104,9 +104,10 @@ class ArchivePathTraversal(Rule):
         archive = self._archive_path(receiver, ctx)
         if in_job_script(ctx) and not (archive and fetched_before(ctx, archive) is not None):
             return  # a job script's own input archive (SageMaker's /opt/ml/processing/model/model.tar.gz)
-        if archive and own_output(ctx, archive, call.node.lineno):
+        prov = path_provenance(ctx, archive, call.node.lineno) if archive else None
+        if prov is not None and prov.own:
             return  # the model.tar.gz of the notebook's own training job, fetched back
-        if archive and produced_content(ctx, archive) is not None:  # not a folder it only made
+        if prov is not None and prov.kind == "self":  # its content, not a folder it only made
             ctx.report_node(self, call.node, f"extractall() of '{short(archive, 60)}' without filter='data' trusts "
                                              f"member paths; the notebook built this archive itself",
                             severity=Severity.LOW)
